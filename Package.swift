@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libcape.so: a preload library that replaces libgomp's GOMP_* ABI and the omp_* API so an unchanged
+// `gcc -fopenmp` binary runs as one OpenMP team spread over the ranks of an MPI job.
+// cape-proxy: the only MPI process of a rank; it moves the bytes that libcape prepares.
+let package = Package(
+    name: "cape",
+    products: [
+        .library(name: "cape", type: .dynamic, targets: ["Cape"]),
+        .executable(name: "cape-proxy", targets: ["cape-proxy"]),
+    ],
+    targets: [
+        // What Swift cannot do safely: constructor, fault handler, TLS, futexes, stack switch, malloc routing.
+        .target(
+            name: "CCapeShim",
+            path: "Sources/CCapeShim",
+            publicHeadersPath: "include",
+            cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-ftls-model=initial-exec"])]
+        ),
+        // Futexes and channel memory, shared by libcape and cape-proxy.
+        .target(name: "CCapeSys", path: "Sources/CCapeSys", publicHeadersPath: "include"),
+        // Plain logic with unit tests: diff codec, merge, exchange schedule, loop partitioning, fingerprints.
+        .target(name: "CapeCore", path: "Sources/CapeCore",
+                swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"])]),
+        .target(
+            name: "Cape",
+            dependencies: ["CCapeShim", "CCapeSys", "CapeCore"],
+            path: "Sources/Cape",
+            exclude: ["libgomp.symbols"],
+            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"])],
+            linkerSettings: [.linkedLibrary("dl")]
+        ),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "mpich"),
+        .executableTarget(
+            name: "cape-proxy",
+            dependencies: ["CMPI", "CCapeSys", "CapeCore"],
+            path: "Sources/cape-proxy"
+        ),
+        .testTarget(name: "CapeCoreTests", dependencies: ["CapeCore"], path: "Tests/CapeCoreTests"),
+        .testTarget(name: "IntegrationTests", path: "Tests/IntegrationTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)

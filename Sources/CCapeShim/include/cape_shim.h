@@ -1,0 +1,108 @@
+/* libcape's C shim: only what Swift cannot do safely. Every function is prefixed cape_ and its
+ * comment says why it is C. */
+#ifndef CAPE_SHIM_H
+#define CAPE_SHIM_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+/* ---- Thread-local state (C: Swift has no thread-locals a signal handler may read). ---- */
+typedef struct cape_thread {
+    int32_t rt_depth;     /* > 0: this thread runs runtime code; its allocations use the runtime arena */
+    int32_t thread_num;   /* global thread number in the innermost team */
+    int32_t team_size;    /* size of the innermost team */
+    int32_t level;        /* nesting level of parallel regions, 0 in sequential code */
+    int32_t active_level; /* levels whose team has more than one thread */
+    int32_t local_index;  /* index among this rank's local threads, -1 outside a region */
+} cape_thread_t;
+cape_thread_t *cape_self(void);
+
+/* ---- Runtime arena: runtime allocations never touch the program's heap. ---- */
+/* Called once at start: routes malloc & co. of threads with rt_depth > 0 to [base, base+size). */
+void cape_arena_init(void *base, size_t size);
+int cape_arena_owns(const void *p);
+
+/* ---- Reserved memory: mappings made once at start, the same on every rank. ---- */
+void *cape_reserve(size_t size, const char *what);
+
+/* ---- Stack switch (C/asm: Swift cannot change the stack pointer). ---- */
+/* Calls fn(arg) with the stack pointer set to stack_top (16-byte aligned). */
+void cape_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
+/* The stack on which the master runs regions (set once by the Swift start-up). */
+void cape_set_master_stack(void *top);
+
+/* ---- Dirty-page tracking, portable backend (mprotect + SIGSEGV). ---- */
+typedef struct cape_range {
+    uintptr_t start, end;           /* page-aligned extent that is protected */
+    uintptr_t clip_start, clip_end; /* bytes that belong to the program (encode and hash only these) */
+    int prot;                       /* protection to restore */
+    uint32_t kind;                  /* cape_range_kind */
+    uint32_t *state;                /* per page: 0 protected, 1 being twinned, 2 + slot when dirty */
+} cape_range_t;
+
+enum cape_range_kind { CAPE_RANGE_DATA = 0, CAPE_RANGE_HEAP = 1, CAPE_RANGE_ANON = 2, CAPE_RANGE_STACK = 3 };
+
+typedef struct cape_tracker_info {
+    uint32_t nranges;
+    uint64_t tracked_bytes;
+    uint64_t ndirty;
+    uint64_t brk;
+} cape_tracker_info_t;
+
+/* Sets up the tracker's reserved memory and installs the SIGSEGV handler (chained). */
+int cape_tracker_init(void *twins, size_t twin_bytes, void *scratch, size_t scratch_bytes);
+/* Marks [start, end) as runtime memory: never tracked. */
+void cape_tracker_exclude(uintptr_t start, uintptr_t end);
+/* Records where the main thread's kernel start-up block (argc, argv, env, auxv) begins. */
+void cape_tracker_set_stack_limit(uintptr_t startup_block);
+/* Reads /proc/self/maps and selects the program's memory. entry_sp: the main stack from there up. */
+int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info);
+/* Write-protects the selected memory and arms the fault handler. */
+int cape_tracker_protect(void);
+/* Restores the protections; the dirty set stays readable until the next scan. */
+int cape_tracker_unprotect(void);
+const cape_range_t *cape_tracker_ranges(uint32_t *count);
+/* The dirty pages sorted by address, as keys: page number << 28 | twin slot; the twin of a page
+   (its content when protected) is at twins + slot * 4096. Returns the count. */
+uint64_t cape_tracker_dirty_sorted(const uint64_t **keys, const uint8_t **twins);
+/* Forgets the dirty set (twins are reused). */
+void cape_tracker_reset(void);
+/* Text of the last tracker failure. */
+const char *cape_tracker_error(void);
+
+/* ---- Start-up (constructor in C: runs before Swift could be asked). ---- */
+typedef struct cape_launch {
+    int is_rank;          /* started by an MPI launcher */
+    int launcher_fd;      /* PMI_FD or -1 */
+    const char *env;      /* launcher variables "NAME=VALUE\x1f..." */
+    uintptr_t startup_block;
+    const char *exe;      /* path of the program */
+    const char *self_path;/* path of libcape.so */
+} cape_launch_t;
+const cape_launch_t *cape_launch_info(void);
+
+/* Implemented in Swift (@_cdecl), called from C. */
+void cape_swift_start(void);
+void cape_swift_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp);
+void cape_swift_parallel_start(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp);
+void cape_swift_parallel_end(void);
+void cape_swift_at_exit(void);
+
+/* Prints "cape: <msg>" to the original stderr and exits (async-signal-safe). */
+void cape_die(const char *msg) __attribute__((noreturn));
+/* write(2) of a whole string to fd 2 of the process as it started (rank 0 and others alike). */
+void cape_write_err(const char *msg);
+void cape_set_err_fd(int fd);
+
+/* Symbol of an address (dladdr), or NULL. */
+const char *cape_symbol_name(const void *addr, uintptr_t *offset);
+
+/* Program stdout/stderr plumbing: C because it calls setvbuf on the FILE before any I/O. */
+void cape_stdio_own_buffer(void);
+void cape_stdio_flush(void);
+
+/* Spawns a runtime thread on a stack of our own (no glibc stack mapping). */
+int cape_thread_spawn(void *(*fn)(void *), void *arg, void *stack, size_t stack_size);
+
+#endif

@@ -1,0 +1,253 @@
+/* Start-up of a rank: recognize the launcher, re-execute with address randomization off and an
+ * environment of the same size on every rank, then hand over to Swift on a runtime-owned stack.
+ *
+ * C because it is the ELF constructor: it runs before the program and before anything could ask
+ * Swift, and it must leave no rank-dependent bytes on the main stack (the Swift start-up runs on a
+ * reserved stack for that reason). */
+#define _GNU_SOURCE
+#include "cape_shim.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
+#include <unistd.h>
+
+/* Launcher variables differ between ranks (PMI_RANK=9 vs 10, PMI_FD, MPI_LOCALRANKID, ...). They
+   move into one variable of fixed size, so argv+environment have the same size everywhere and the
+   main stack sits at the same address on every rank. */
+#define LAUNCH_VAR "CAPE_LAUNCH="
+#define LAUNCH_CAP (32 * 1024)
+#define LAUNCH_SEP '\x1f'
+#define LAUNCH_END '\x1e'
+
+static const char *const launcher_prefixes[] = {
+    "PMI_", "PMIX_", "MPI_LOCAL", "HYDRA_", "HYDI_", "SLURM_", "OMPI_", "MPIR_", "I_MPI_", "FI_PROVIDER_", NULL,
+};
+
+static int is_launcher_var(const char *kv) {
+    for (int i = 0; launcher_prefixes[i]; i++)
+        if (strncmp(kv, launcher_prefixes[i], strlen(launcher_prefixes[i])) == 0) return 1;
+    return 0;
+}
+
+static cape_launch_t launch = { .launcher_fd = -1 };
+static char launch_env[LAUNCH_CAP];
+static char exe_path[4096];
+static char self_path[4096];
+static int err_fd = 2;
+
+const cape_launch_t *cape_launch_info(void) { return &launch; }
+
+void cape_set_err_fd(int fd) { err_fd = fd; }
+
+void cape_write_err(const char *msg) {
+    size_t n = strlen(msg);
+    while (n > 0) {
+        ssize_t w = write(err_fd, msg, n);
+        if (w <= 0) { if (w < 0 && errno == EINTR) continue; return; }
+        msg += w; n -= (size_t)w;
+    }
+}
+
+void cape_die(const char *msg) {
+    cape_write_err("cape: ");
+    cape_write_err(msg);
+    cape_write_err("\n");
+    _exit(1);
+}
+
+const char *cape_symbol_name(const void *addr, uintptr_t *offset) {
+    Dl_info info;
+    if (dladdr(addr, &info) && info.dli_sname) {
+        if (offset) *offset = (uintptr_t)addr - (uintptr_t)info.dli_saddr;
+        return info.dli_sname;
+    }
+    return NULL;
+}
+
+void *cape_reserve(size_t size, const char *what) {
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED) {
+        char msg[256];
+        snprintf(msg, sizeof msg, "cannot reserve %zu MiB for %s: %s (check ulimit -v and vm.overcommit_memory)",
+                 size >> 20, what, strerror(errno));
+        cape_die(msg);
+    }
+    cape_tracker_exclude((uintptr_t)p, (uintptr_t)p + size);
+    return p;
+}
+
+/* ---- stack switch ---- */
+#if defined(__x86_64__)
+__asm__(
+    ".text\n"
+    ".globl cape_call_on_stack\n"
+    ".type cape_call_on_stack,@function\n"
+    "cape_call_on_stack:\n"
+    "  push %rbp\n"
+    "  mov %rsp, %rbp\n"
+    "  and $-16, %rdx\n"
+    "  mov %rdx, %rsp\n"
+    "  mov %rdi, %rax\n"
+    "  mov %rsi, %rdi\n"
+    "  call *%rax\n"
+    "  mov %rbp, %rsp\n"
+    "  pop %rbp\n"
+    "  ret\n"
+    ".size cape_call_on_stack, .-cape_call_on_stack\n");
+#elif defined(__aarch64__)
+__asm__(
+    ".text\n"
+    ".globl cape_call_on_stack\n"
+    ".type cape_call_on_stack,%function\n"
+    "cape_call_on_stack:\n"
+    "  stp x29, x30, [sp, #-16]!\n"
+    "  mov x29, sp\n"
+    "  and x2, x2, #~15\n"
+    "  mov sp, x2\n"
+    "  mov x3, x0\n"
+    "  mov x0, x1\n"
+    "  blr x3\n"
+    "  mov sp, x29\n"
+    "  ldp x29, x30, [sp], #16\n"
+    "  ret\n"
+    ".size cape_call_on_stack, .-cape_call_on_stack\n");
+#else
+#error "cape_call_on_stack: unsupported architecture"
+#endif
+
+int cape_thread_spawn(void *(*fn)(void *), void *arg, void *stack, size_t stack_size) {
+    pthread_attr_t attr;
+    pthread_t tid;
+    pthread_attr_init(&attr);
+    pthread_attr_setstack(&attr, stack, stack_size);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&tid, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
+/* ---- stdio ---- */
+static char stdout_buf[1 << 16];
+
+/* stdout's buffer normally comes from the program's heap, allocated on first output: on rank 0
+   only when only rank 0 prints. A buffer in libcape's own data keeps the heap identical and keeps
+   each rank's unflushed output its own. The buffering mode stays what glibc would choose. */
+void cape_stdio_own_buffer(void) {
+    setvbuf(stdout, stdout_buf, isatty(1) ? _IOLBF : _IOFBF, sizeof stdout_buf);
+}
+
+void cape_stdio_flush(void) {
+    fflush(stdout);
+    fflush(stderr);
+}
+
+/* ---- the constructor ---- */
+static const char *base_name(const char *p) {
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+static int inert_process(const char *exe) {
+    const char *b = base_name(exe);
+    return strncmp(b, "mpiexec", 7) == 0 || strncmp(b, "mpirun", 6) == 0 || strncmp(b, "hydra_", 6) == 0 ||
+           strcmp(b, "cape-proxy") == 0 || strcmp(b, "srun") == 0 || strncmp(b, "slurmstepd", 10) == 0;
+}
+
+static int launched_by_mpi(void) {
+    return getenv("PMI_RANK") || getenv("PMIX_RANK") || (getenv("SLURM_PROCID") && getenv("SLURM_STEP_ID"));
+}
+
+static void reexec(char **argv, char **envp) {
+    size_t n = 0;
+    while (envp[n]) n++;
+    char **env = calloc(n + 2, sizeof(char *));
+    char *blob = calloc(1, strlen(LAUNCH_VAR) + LAUNCH_CAP + 1);
+    if (!env || !blob) cape_die("out of memory at start-up");
+    char *w = stpcpy(blob, LAUNCH_VAR);
+    char *end = w + LAUNCH_CAP - 1;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(envp[i], LAUNCH_VAR, strlen(LAUNCH_VAR)) == 0) continue;
+        if (!is_launcher_var(envp[i])) { env[k++] = envp[i]; continue; }
+        size_t l = strlen(envp[i]);
+        if (w + l + 2 >= end) cape_die("the launcher's environment is larger than 32 KiB (unset some PMI_/SLURM_ variables)");
+        memcpy(w, envp[i], l);
+        w += l;
+        *w++ = LAUNCH_SEP;
+    }
+    *w++ = LAUNCH_END;
+    while (w < end) *w++ = 'x';
+    *w = 0;
+    env[k++] = blob;
+    env[k] = NULL;
+    int pers = personality(0xffffffff);
+    if (pers == -1 || personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1)
+        cape_die("cannot turn off address randomization: personality(ADDR_NO_RANDOMIZE) was refused "
+                 "(allow it for this job, e.g. run where `setarch -R true` works)");
+    execve("/proc/self/exe", argv, env);
+    char msg[512];
+    snprintf(msg, sizeof msg, "cannot re-execute the program to turn off address randomization: %s", strerror(errno));
+    cape_die(msg);
+}
+
+/* Decodes CAPE_LAUNCH into launch_env and removes it from the environment. */
+static void take_launch_env(const char *blob) {
+    size_t i = 0;
+    while (blob[i] && blob[i] != LAUNCH_END && i < LAUNCH_CAP - 1) { launch_env[i] = blob[i]; i++; }
+    launch_env[i] = 0;
+    launch.env = launch_env;
+    const char *fd = strstr(launch_env, "PMI_FD=");
+    if (fd && (fd == launch_env || fd[-1] == LAUNCH_SEP)) launch.launcher_fd = atoi(fd + 7);
+    unsetenv("CAPE_LAUNCH");
+}
+
+static void start_on_runtime_stack(void *unused) {
+    (void)unused;
+    cape_swift_start();
+}
+
+static void at_exit(void) {
+    cape_self()->rt_depth++;
+    cape_swift_at_exit();
+    cape_self()->rt_depth--;
+}
+
+__attribute__((constructor)) static void cape_constructor(int argc, char **argv, char **envp) {
+    (void)argc;
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    if (n <= 0) return;
+    exe_path[n] = 0;
+    if (inert_process(exe_path)) return;
+    Dl_info info;
+    if (dladdr((void *)cape_constructor, &info) && info.dli_fname) {
+        strncpy(self_path, info.dli_fname, sizeof self_path - 1);
+    }
+    launch.exe = exe_path;
+    launch.self_path = self_path;
+
+    const char *blob = getenv("CAPE_LAUNCH");
+    if (!blob && launched_by_mpi()) reexec(argv, envp);
+    if (blob) {
+        int pers = personality(0xffffffff);
+        if (pers == -1 || !(pers & ADDR_NO_RANDOMIZE))
+            cape_die("address randomization is still on after re-execution (allow personality(ADDR_NO_RANDOMIZE))");
+        take_launch_env(blob);
+        launch.is_rank = 1;
+    }
+    launch.startup_block = (uintptr_t)argv - sizeof(long);
+    cape_tracker_set_stack_limit(launch.startup_block);
+
+    cape_self()->rt_depth = 1;
+    size_t arena = (size_t)1 << 30;
+    cape_arena_init(cape_reserve(arena, "the runtime arena"), arena);
+    size_t boot = (size_t)8 << 20;
+    uint8_t *stack = cape_reserve(boot, "the start-up stack");
+    cape_call_on_stack(start_on_runtime_stack, NULL, stack + boot);
+    atexit(at_exit);
+    cape_self()->rt_depth = 0;
+}

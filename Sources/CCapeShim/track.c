@@ -1,0 +1,362 @@
+/* Dirty-page tracking, portable backend: write-protect the program's memory at region start, and
+ * on the first write to a page copy it (its twin) and unprotect it.
+ *
+ * C because the fault handler must be async-signal-safe: no allocation, no locks, no reference
+ * counting. Several threads may fault on one page at once: a per-page state word decides which one
+ * copies the twin; the others wait for it.
+ *
+ * Unprotecting single pages splits mappings; past vm.max_map_count mprotect fails with ENOMEM. Then
+ * the handler twins and unprotects the surrounding 64 KiB, then 2 MiB, then the whole range, which
+ * re-merges mappings instead of splitting them further. */
+#define _GNU_SOURCE
+#include "cape_shim.h"
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PAGE 4096u
+#define MAX_RANGES 8192
+#define MAX_EXCLUDE 64
+
+static cape_range_t ranges[MAX_RANGES];
+static uint32_t nranges;
+static struct { uintptr_t start, end; } excluded[MAX_EXCLUDE];
+static uint32_t nexcluded;
+static uintptr_t stack_limit;   /* start of the kernel's start-up block on the main stack */
+static uintptr_t main_tp;       /* the main thread's TCB: lives in ld.so's own anonymous memory */
+
+static uint8_t *twin_base;
+static uint64_t twin_cap;       /* pages */
+static uint8_t *scratch_base;
+static uint64_t scratch_cap;    /* bytes */
+static uintptr_t *dirty_pages;  /* slot -> page address */
+static uint64_t dirty_count;    /* next slot (atomic) */
+static uint64_t *sorted_keys;
+static volatile int armed;
+static char err[256];
+
+static struct sigaction prev_segv;
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+
+static char maps_buf[8u << 20];
+
+const char *cape_tracker_error(void) { return err; }
+
+void cape_tracker_exclude(uintptr_t start, uintptr_t end) {
+    if (nexcluded < MAX_EXCLUDE) { excluded[nexcluded].start = start; excluded[nexcluded].end = end; nexcluded++; }
+}
+
+void cape_tracker_set_stack_limit(uintptr_t startup_block) { stack_limit = startup_block; }
+
+static int is_excluded(uintptr_t s, uintptr_t e) {
+    for (uint32_t i = 0; i < nexcluded; i++)
+        if (s < excluded[i].end && e > excluded[i].start) return 1;
+    return 0;
+}
+
+/* Libraries whose writable data is runtime state, not program state. */
+static int runtime_library(const char *path) {
+    const char *b = strrchr(path, '/');
+    b = b ? b + 1 : path;
+    static const char *const prefixes[] = {
+        "libcape", "libswift", "libc.so", "libc-", "ld-linux", "ld-", "libstdc++", "libgcc_s", "libgomp",
+        "libdispatch", "libFoundation", "libBlocksRuntime", "libdl", "libpthread", "librt", "libdw", "libelf",
+        "libz.so", "liblzma", "libbz2", "libzstd", "libicu", "libcapstone", NULL,
+    };
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(b, prefixes[i], strlen(prefixes[i])) == 0) return 1;
+    return 0;
+}
+
+static int find_range(uintptr_t a) {
+    int lo = 0, hi = (int)nranges - 1;
+    while (lo <= hi) {
+        int mid = (lo + hi) / 2;
+        if (a < ranges[mid].start) hi = mid - 1;
+        else if (a >= ranges[mid].end) lo = mid + 1;
+        else return mid;
+    }
+    return -1;
+}
+
+static inline void cape_cpu_relax_shim(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* Twins every still-protected page of [s, e) within r (the page `held` is already ours) and
+   unprotects the span in one call. */
+static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t held) {
+    if (s < r->start) s = r->start;
+    if (e > r->end) e = r->end;
+    for (uintptr_t p = s; p < e; p += PAGE) {
+        uint64_t idx = (p - r->start) / PAGE;
+        if (p == held) continue;
+        uint32_t expect = 0;
+        if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            /* Twin now: once the span is writable nothing would tell us about this page. */
+            uint64_t slot = __atomic_fetch_add(&dirty_count, 1, __ATOMIC_ACQ_REL);
+            if (slot >= twin_cap) cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
+            memcpy(twin_base + slot * PAGE, (const void *)p, PAGE);
+            dirty_pages[slot] = p;
+            r->state[idx] = (uint32_t)(2 + slot); /* published by the release below */
+        }
+    }
+    return mprotect((void *)s, e - s, r->prot);
+}
+
+static void handle_write(cape_range_t *r, uintptr_t addr) {
+    uintptr_t page = addr & ~(uintptr_t)(PAGE - 1);
+    uint64_t idx = (page - r->start) / PAGE;
+    uint32_t expect = 0;
+    if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        uint64_t slot = __atomic_fetch_add(&dirty_count, 1, __ATOMIC_ACQ_REL);
+        if (slot >= twin_cap) cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
+        memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
+        dirty_pages[slot] = page;
+        if (mprotect((void *)page, PAGE, r->prot) != 0) {
+            if (errno != ENOMEM) cape_die("mprotect failed while tracking a write (check the memory limits)");
+            uintptr_t g = page & ~(uintptr_t)(65536 - 1);
+            if (unprotect_span(r, g, g + 65536, page) != 0) {
+                g = page & ~(uintptr_t)((2u << 20) - 1);
+                if (unprotect_span(r, g, g + (2u << 20), page) != 0 &&
+                    unprotect_span(r, r->start, r->end, page) != 0)
+                    cape_die("mprotect ran out of mappings while tracking writes (raise vm.max_map_count)");
+            }
+            __atomic_thread_fence(__ATOMIC_RELEASE);
+        }
+        __atomic_store_n(&r->state[idx], (uint32_t)(2 + slot), __ATOMIC_RELEASE);
+        return;
+    }
+    /* Another thread is twinning this page: wait until it is writable. */
+    while (__atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE) == 1) cape_cpu_relax_shim();
+}
+
+static void chain(int sig, siginfo_t *si, void *uc) {
+    if (prev_segv.sa_flags & SA_SIGINFO) {
+        if (prev_segv.sa_sigaction) { prev_segv.sa_sigaction(sig, si, uc); return; }
+    } else if (prev_segv.sa_handler != SIG_DFL && prev_segv.sa_handler != SIG_IGN) {
+        prev_segv.sa_handler(sig);
+        return;
+    }
+    /* Default action: restore it and let the faulting instruction run again. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    real_sigaction(SIGSEGV, &dfl, NULL);
+}
+
+static void on_segv(int sig, siginfo_t *si, void *uc) {
+    int saved = errno;
+    if (armed && si->si_code == SEGV_ACCERR) {
+        int i = find_range((uintptr_t)si->si_addr);
+        if (i >= 0) { handle_write(&ranges[i], (uintptr_t)si->si_addr); errno = saved; return; }
+    }
+    errno = saved;
+    chain(sig, si, uc);
+}
+
+/* The program may install its own SIGSEGV handler: keep ours in front and chain to it. */
+int sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    if (!real_sigaction) real_sigaction = dlsym(RTLD_NEXT, "sigaction");
+    if (sig == SIGSEGV && twin_base) {
+        if (old) *old = prev_segv;
+        if (act) prev_segv = *act;
+        return 0;
+    }
+    return real_sigaction(sig, act, old);
+}
+
+sighandler_t signal(int sig, sighandler_t h) {
+    struct sigaction act, old;
+    memset(&act, 0, sizeof act);
+    act.sa_handler = h;
+    act.sa_flags = SA_RESTART;
+    if (sigaction(sig, &act, &old) != 0) return SIG_ERR;
+    return old.sa_handler;
+}
+
+int cape_tracker_init(void *twins, size_t twin_bytes, void *scratch, size_t scratch_bytes) {
+    if (!real_sigaction) real_sigaction = dlsym(RTLD_NEXT, "sigaction");
+    main_tp = (uintptr_t)pthread_self();
+    /* The main thread may fault with its stack pointer inside a protected page (old GOMP ABI,
+       where the master runs its share on the main stack): the signal frame needs its own stack. */
+    static uint8_t altstack[64 * 1024] __attribute__((aligned(16)));
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0 };
+    sigaltstack(&ss, NULL);
+    struct sigaction act;
+    memset(&act, 0, sizeof act);
+    act.sa_sigaction = on_segv;
+    act.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK | SA_NODEFER;
+    sigemptyset(&act.sa_mask);
+    if (real_sigaction(SIGSEGV, &act, &prev_segv) != 0) return -1;
+    twin_base = twins;
+    twin_cap = twin_bytes / PAGE;
+    scratch_base = scratch;
+    scratch_cap = scratch_bytes;
+    return 0;
+}
+
+static int add_range(uintptr_t s, uintptr_t e, uintptr_t cs, uintptr_t ce, int prot, uint32_t kind) {
+    if (s >= e) return 0;
+    if (nranges >= MAX_RANGES) {
+        snprintf(err, sizeof err, "the program has more than %d writable mappings", MAX_RANGES);
+        return -1;
+    }
+    cape_range_t *r = &ranges[nranges++];
+    r->start = s; r->end = e; r->clip_start = cs; r->clip_end = ce; r->prot = prot; r->kind = kind;
+    r->state = NULL;
+    return 0;
+}
+
+int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
+    nranges = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { snprintf(err, sizeof err, "cannot read /proc/self/maps"); return -1; }
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len);
+        if (n <= 0) break;
+        len += (size_t)n;
+        if (len >= sizeof maps_buf - 1) { close(fd); snprintf(err, sizeof err, "/proc/self/maps is too large"); return -1; }
+    }
+    close(fd);
+    maps_buf[len] = 0;
+
+    int prev_excluded_lib = 0;
+    uintptr_t prev_end = 0;
+    uint64_t bytes = 0;
+    char *line = maps_buf;
+    while (*line) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        unsigned long s, e, off, inode;
+        char perms[5] = {0};
+        int pathpos = 0;
+        if (sscanf(line, "%lx-%lx %4s %lx %*s %lu %n", &s, &e, perms, &off, &inode, &pathpos) >= 5) {
+            const char *path = pathpos ? line + pathpos : "";
+            while (*path == ' ') path++;
+            int anon = path[0] == 0;
+            int this_lib_excluded = 0;
+            if (!anon && path[0] == '/') this_lib_excluded = runtime_library(path);
+            int writable = perms[1] == 'w' && perms[3] == 'p';
+            int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
+            if (writable && !is_excluded(s, e)) {
+                if (strcmp(path, "[stack]") == 0) {
+                    if (entry_sp >= s && entry_sp < e) {
+                        uintptr_t top = stack_limit && stack_limit > entry_sp && stack_limit <= e ? stack_limit : e;
+                        uintptr_t ps = entry_sp & ~(uintptr_t)(PAGE - 1);
+                        uintptr_t pe = (top + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+                        if (add_range(ps, pe, entry_sp, top, prot, CAPE_RANGE_STACK)) return -1;
+                        bytes += top - entry_sp;
+                    }
+                } else if (strcmp(path, "[heap]") == 0) {
+                    if (add_range(s, e, s, e, prot, CAPE_RANGE_HEAP)) return -1;
+                    bytes += e - s;
+                } else if (path[0] == '[') {
+                    /* [vvar], [vdso], [vsyscall]: not program memory */
+                } else if (anon) {
+                    int bss_of_runtime_lib = prev_excluded_lib && s == prev_end;
+                    int holds_main_tcb = main_tp >= s && main_tp < e;
+                    if (!bss_of_runtime_lib && !holds_main_tcb) {
+                        if (add_range(s, e, s, e, prot, CAPE_RANGE_ANON)) return -1;
+                        bytes += e - s;
+                    }
+                } else if (!this_lib_excluded) {
+                    if (add_range(s, e, s, e, prot, CAPE_RANGE_DATA)) return -1;
+                    bytes += e - s;
+                }
+            }
+            if (!anon) prev_excluded_lib = this_lib_excluded;
+            else if (!(prev_excluded_lib && s == prev_end)) prev_excluded_lib = 0;
+            prev_end = e;
+        }
+        if (!nl) break;
+        line = nl + 1;
+    }
+
+    /* Per-page state and the dirty list live in the scratch reservation. */
+    uint64_t pages = 0;
+    for (uint32_t i = 0; i < nranges; i++) pages += (ranges[i].end - ranges[i].start) / PAGE;
+    uint64_t need = pages * sizeof(uint32_t) + (pages + 1) * sizeof(uintptr_t) + (pages + 1) * sizeof(uint64_t) + 64;
+    if (need > scratch_cap) { snprintf(err, sizeof err, "the program's memory is too large to track (%lu pages)", (unsigned long)pages); return -1; }
+    uint8_t *p = scratch_base;
+    for (uint32_t i = 0; i < nranges; i++) {
+        uint64_t n = (ranges[i].end - ranges[i].start) / PAGE;
+        ranges[i].state = (uint32_t *)p;
+        memset(p, 0, n * sizeof(uint32_t));
+        p += n * sizeof(uint32_t);
+    }
+    p = (uint8_t *)(((uintptr_t)p + 15) & ~(uintptr_t)15);
+    dirty_pages = (uintptr_t *)p;
+    p += (pages + 1) * sizeof(uintptr_t);
+    sorted_keys = (uint64_t *)p;
+    dirty_count = 0;
+    if (info) {
+        info->nranges = nranges;
+        info->tracked_bytes = bytes;
+        info->ndirty = 0;
+        info->brk = (uintptr_t)sbrk(0);
+    }
+    return 0;
+}
+
+int cape_tracker_protect(void) {
+    for (uint32_t i = 0; i < nranges; i++) {
+        if (mprotect((void *)ranges[i].start, ranges[i].end - ranges[i].start, ranges[i].prot & ~PROT_WRITE) != 0) {
+            snprintf(err, sizeof err, "mprotect of %#lx-%#lx failed: %s", (unsigned long)ranges[i].start,
+                     (unsigned long)ranges[i].end, strerror(errno));
+            for (uint32_t j = 0; j < i; j++)
+                mprotect((void *)ranges[j].start, ranges[j].end - ranges[j].start, ranges[j].prot);
+            return -1;
+        }
+    }
+    __atomic_store_n(&armed, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+int cape_tracker_unprotect(void) {
+    int rc = 0;
+    for (uint32_t i = 0; i < nranges; i++) {
+        if (mprotect((void *)ranges[i].start, ranges[i].end - ranges[i].start, ranges[i].prot) != 0) {
+            snprintf(err, sizeof err, "restoring the protection of %#lx-%#lx failed: %s",
+                     (unsigned long)ranges[i].start, (unsigned long)ranges[i].end, strerror(errno));
+            rc = -1;
+        }
+    }
+    __atomic_store_n(&armed, 0, __ATOMIC_RELEASE);
+    return rc;
+}
+
+const cape_range_t *cape_tracker_ranges(uint32_t *count) {
+    *count = nranges;
+    return ranges;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Key: page number in the high 36 bits, slot in the low 28 (2^28 slots = 1 TiB of twins). */
+uint64_t cape_tracker_dirty_sorted(const uint64_t **keys, const uint8_t **twins) {
+    uint64_t n = __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE);
+    if (n > twin_cap) n = twin_cap;
+    for (uint64_t i = 0; i < n; i++) sorted_keys[i] = ((uint64_t)(dirty_pages[i] >> 12) << 28) | i;
+    qsort(sorted_keys, n, sizeof(uint64_t), cmp_u64);
+    *keys = sorted_keys;
+    *twins = twin_base;
+    return n;
+}
+
+void cape_tracker_reset(void) { dirty_count = 0; }

@@ -1,0 +1,42 @@
+/* System helpers shared by libcape and cape-proxy. C because Swift cannot call the variadic
+ * syscall(2) nor express C11 atomics on memory that another process maps. */
+#ifndef CAPE_SYS_H
+#define CAPE_SYS_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include "../../../include/cape_channel.h"
+
+/* Futex on a word of shared memory (not FUTEX_PRIVATE: the proxy is another process).
+   Returns 0 when woken or the value differed, -1 on timeout (timeout_ms < 0: none). */
+int cape_futex_wait(uint32_t *word, uint32_t expected, int timeout_ms);
+void cape_futex_wake(uint32_t *word);
+/* Same, process-private, for runtime threads of one program. */
+int cape_futex_wait_private(uint32_t *word, uint32_t expected, int timeout_ms);
+void cape_futex_wake_private(uint32_t *word, int count);
+
+static inline uint32_t cape_load_acquire_u32(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void cape_store_release_u32(uint32_t *p, uint32_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline uint64_t cape_load_acquire_u64(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+static inline void cape_store_release_u64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline uint32_t cape_fetch_add_u32(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+static inline uint64_t cape_fetch_add_u64(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+static inline void cape_cpu_relax(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* prctl(PR_SET_PDEATHSIG, SIGKILL): the proxy dies with its program. */
+void cape_die_with_parent(void);
+
+/* The memfd behind the channel: created by libcape, inherited by the proxy. */
+int cape_memfd_create(const char *name, uint64_t size);
+/* mmap(MAP_SHARED|MAP_NORESERVE) of the whole channel; NULL on failure (errno set). */
+void *cape_map_channel(int fd, uint64_t size);
+/* Gives the pages of [offset, offset+len) back to the kernel (hole punch). */
+void cape_channel_release(int fd, uint64_t offset, uint64_t len);
+
+#endif

@@ -1,0 +1,7 @@
+/* MPICH for Swift: its handles are cast macros (MPI_COMM_WORLD is ((MPI_Comm)0x44000000)),
+   which Swift cannot import, so they are wrapped in inline functions here. */
+#include <mpi.h>
+static inline MPI_Comm cape_mpi_comm_world(void) { return MPI_COMM_WORLD; }
+static inline MPI_Datatype cape_mpi_byte(void) { return MPI_BYTE; }
+static inline MPI_Datatype cape_mpi_uint64(void) { return MPI_UINT64_T; }
+static inline MPI_Status *cape_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }

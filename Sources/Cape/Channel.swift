@@ -1,0 +1,119 @@
+// The program's side of the channel to cape-proxy (contract: include/cape_channel.h).
+import CCapeShim
+import CCapeSys
+import Glibc
+
+final class Channel {
+    let fd: Int32
+    let base: UnsafeMutableRawPointer
+    let control: UnsafeMutablePointer<cape_channel_t>
+    let data: UnsafeMutableRawPointer
+    let capacity: Int
+    let bytes: UInt64
+    private(set) var proxyPid: pid_t = 0
+    private var committedHighWater = 0
+
+    init(gib: Int) {
+        bytes = UInt64(gib) << 30
+        fd = cape_memfd_create("cape-channel", bytes)
+        if fd < 0 { fatal("cannot create the proxy channel: \(errnoText()) (check that memfd_create is allowed)") }
+        guard let p = cape_map_channel(fd, bytes) else {
+            fatal("cannot map the proxy channel of \(gib) GiB: \(errnoText()) (lower CAPE_CHANNEL_GB or check ulimit -v)")
+        }
+        base = p
+        control = p.assumingMemoryBound(to: cape_channel_t.self)
+        data = p + Int(CAPE_CHANNEL_CONTROL)
+        capacity = Int(bytes) - Int(CAPE_CHANNEL_CONTROL)
+        control.pointee.magic = CAPE_CHANNEL_MAGIC
+        control.pointee.version = 1
+        control.pointee.capacity = UInt64(capacity)
+        cape_tracker_exclude(UInt(bitPattern: p), UInt(bitPattern: p) + UInt(bytes))
+    }
+
+    /// Starts cape-proxy with the launcher's environment, our channel and our pid.
+    func spawnProxy(path: String, launcherEnv: [String]) {
+        if access(path, X_OK) != 0 {
+            fatal("cape-proxy not found at \(path) (build it with `swift build -c release`, keep it beside libcape.so, or set CAPE_PROXY)")
+        }
+        var env: [String] = []
+        var i = 0
+        while let e = environ[i] {
+            let s = String(cString: e)
+            i += 1
+            if s.hasPrefix("LD_PRELOAD=") {
+                // The proxy must not load libcape: keep any other preloads.
+                let rest = s.dropFirst("LD_PRELOAD=".count).split(whereSeparator: { $0 == ":" || $0 == " " })
+                    .filter { !$0.hasSuffix("libcape.so") }
+                if !rest.isEmpty { env.append("LD_PRELOAD=" + rest.joined(separator: ":")) }
+                continue
+            }
+            env.append(s)
+        }
+        env += launcherEnv
+        env.append("CAPE_CHANNEL_FD=\(fd)")
+        env.append("CAPE_CHANNEL_BYTES=\(bytes)")
+        env.append("CAPE_APP_PID=\(getpid())")
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(path), nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup($0) } + [nil]
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, nil, nil, argv, envp)
+        for p in argv { free(p) }
+        for p in envp { free(p) }
+        if rc != 0 { fatal("cannot start cape-proxy at \(path): \(String(cString: strerror(rc)))") }
+        proxyPid = pid
+    }
+
+    struct Answer {
+        var outLen: Int
+        var result0: UInt64
+        var result1: UInt64
+    }
+
+    /// One request, answered when the proxy is done. Checks once a second that the proxy lives:
+    /// a dead proxy ends the program with a message instead of a hang.
+    func call(_ op: cape_op, arg0: UInt64 = 0, len: Int = 0) -> Answer {
+        control.pointee.op = op.rawValue
+        control.pointee.arg0 = arg0
+        control.pointee.len = UInt64(len)
+        let before = withUnsafeMutablePointer(to: &control.pointee.response) { cape_load_acquire_u32($0) }
+        withUnsafeMutablePointer(to: &control.pointee.request) { w in
+            cape_store_release_u32(w, cape_load_acquire_u32(w) &+ 1)
+            cape_futex_wake(w)
+        }
+        withUnsafeMutablePointer(to: &control.pointee.response) { w in
+            var spins = 0
+            while cape_load_acquire_u32(w) == before {
+                if spins < 2000 { spins += 1; cape_cpu_relax(); continue }
+                if cape_futex_wait(w, before, 1000) != 0 { checkProxy() }
+            }
+        }
+        if control.pointee.status != 0 {
+            let msg = withUnsafeBytes(of: &control.pointee.message) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            fatal("the MPI proxy failed: \(msg)")
+        }
+        return Answer(outLen: Int(control.pointee.out_len), result0: control.pointee.result0, result1: control.pointee.result1)
+    }
+
+    func checkProxy() {
+        var status: Int32 = 0
+        let r = waitpid(proxyPid, &status, WNOHANG)
+        if r == proxyPid {
+            let how = (status & 0x7f) == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
+            fatal("the MPI proxy of rank \(Runtime.rank) \(how) (see the messages above; the job stops)")
+        }
+    }
+
+    /// Waits for the proxy to exit after FINALIZE.
+    func reapProxy() {
+        var status: Int32 = 0
+        while waitpid(proxyPid, &status, 0) < 0 && errno == EINTR {}
+    }
+
+    /// Returns committed channel memory to the kernel after an unusually large exchange.
+    func trim(used: Int) {
+        let keep = 64 << 20
+        if used > keep { cape_channel_release(fd, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(keep), UInt64(used - keep)) }
+    }
+}
+
+func errnoText() -> String { String(cString: strerror(errno)) }

@@ -1,0 +1,256 @@
+// Parallel regions: fork the team over the ranks, track what each rank writes, and join by
+// exchanging and applying the diffs so every rank leaves the region with identical memory.
+import CCapeShim
+import CCapeSys
+import CapeCore
+import Glibc
+
+typealias OutlinedFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
+
+enum Region {
+    nonisolated(unsafe) static var seq: UInt64 = 0
+    private nonisolated(unsafe) static var current: (fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t, tracked: Bool, start: Double)?
+    private nonisolated(unsafe) static let maskScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
+
+    /// The team size of a region that asks for `numThreads` (0: no num_threads clause).
+    static func layout(_ numThreads: UInt32) -> TeamLayout {
+        TeamLayout.make(capacities: Runtime.capacities, requested: numThreads == 0 ? Runtime.defaultTeam : Int(numThreads))
+    }
+
+    /// A region inside a region, or a team of one: every rank runs it whole, as sequential code.
+    static func serialized(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?) {
+        let t = cape_self()!
+        let saved = t.pointee
+        t.pointee.thread_num = 0
+        t.pointee.team_size = 1
+        t.pointee.level += 1
+        t.pointee.rt_depth -= 1
+        fn(data)
+        t.pointee = saved
+    }
+
+    /// Fork: the team's threads on this rank start; the master's share is left to the caller.
+    static func begin(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ team: TeamLayout, entrySP: UInt) {
+        seq &+= 1
+        let local = team.counts[Runtime.rank]
+        let tracked = Runtime.distributed
+        var info = cape_tracker_info_t()
+        let start = Runtime.settings.trace > 0 ? wtime() : 0
+        if tracked {
+            cape_stdio_flush()
+            regionOutput(true)
+            if cape_tracker_scan(entrySP, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
+            if cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
+        }
+        current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start)
+        Pool.shared.dispatch(fn: fn, data: data, base: team.bases[Runtime.rank], teamSize: team.size, local: local)
+        trace(2, "region #\(seq) forked: \(local) of \(team.size) threads")
+    }
+
+    /// Join: wait for the local threads, then make every rank's memory identical.
+    static func end() {
+        Pool.shared.join()
+        guard let c = current else { return }
+        current = nil
+        guard c.tracked else { return }
+        cape_stdio_flush()
+        regionOutput(false)
+        let (payload, runs, dirty) = encode()
+        if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
+        synchronize(kind: .region, fn: c.fn, data: c.data, sp: c.sp, info: c.info, payloadBytes: payload, runs: runs, applyDiffs: true)
+        cape_tracker_reset()
+        if Runtime.settings.verify { verify(fn: c.fn, info: c.info) }
+        if Runtime.settings.trace > 0 {
+            trace(1, "region #\(seq) \(symbol(c.fn)): \(dirty) dirty pages, \(payload) diff bytes, \(String(format6: (wtime() - c.start) * 1e6)) us")
+        }
+    }
+
+    /// Encodes the pages written in this region into the channel, after the segment header.
+    private static func encode() -> (bytes: Int, runs: Int, dirty: Int) {
+        let channel = Runtime.channel!
+        var keys: UnsafePointer<UInt64>?
+        var twins: UnsafePointer<UInt8>?
+        let n = Int(cape_tracker_dirty_sorted(&keys, &twins))
+        var count: UInt32 = 0
+        let ranges = cape_tracker_ranges(&count)!
+        var enc = Diff.Encoder(out: channel.data + Segment.headerBytes, capacity: channel.capacity - Segment.headerBytes, maskScratch: maskScratch)
+        var r = 0
+        for i in 0..<n {
+            let key = keys![i]
+            let page = UInt(key >> 28) << 12
+            let slot = Int(key & ((1 << 28) - 1))
+            while r < Int(count) && ranges[r].end <= page { r += 1 }
+            guard r < Int(count), ranges[r].start <= page else { continue }
+            let lo = max(page, ranges[r].clip_start), hi = min(page + 4096, ranges[r].clip_end)
+            if lo >= hi { continue }
+            enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: UnsafeRawPointer(twins! + slot * 4096 + Int(lo - page)), lo: lo, hi: hi)
+        }
+        enc.close()
+        if enc.overflow { fatal("the diff of region #\(seq) does not fit the channel (raise CAPE_CHANNEL_GB)") }
+        return (enc.bytes, enc.runs, n)
+    }
+
+    /// One collective step: every rank contributes a segment (its fingerprint, maybe a diff), the
+    /// proxies exchange them, and a rank whose fingerprint differs stops the job before anything
+    /// is applied.
+    @discardableResult
+    static func synchronize(kind: SegmentKind, fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t = cape_tracker_info_t(),
+                            payloadBytes: Int = 0, runs: Int = 0, hash: UInt64 = 0, applyDiffs: Bool) -> [Segment.View] {
+        let channel = Runtime.channel!
+        let f = Fingerprint(kind: kind.rawValue, seq: seq, fn: UInt64(fn), data: UInt64(data), sp: UInt64(sp), brk: info.brk,
+                            trackedRanges: UInt64(info.nranges), trackedBytes: info.tracked_bytes)
+        let total = Segment.headerBytes + payloadBytes
+        Segment.writeHeader(channel.data, rank: Runtime.rank, totalBytes: total, fingerprint: f, runCount: runs, hash: hash)
+        let a = channel.call(CAPE_OP_EXCHANGE, len: total)
+        let segments: [Segment.View]
+        do {
+            segments = try Segment.parse(UnsafeRawPointer(channel.data), bytes: a.outLen, ranks: Runtime.size)
+        } catch {
+            fatal("the exchange after region #\(seq) returned malformed data (\(error)); please report this")
+        }
+        for s in segments where s.fingerprint != f {
+            let theirs = s.fingerprint
+            let what = SegmentKind(rawValue: theirs.kind)?.name ?? "something unknown"
+            fatal("the ranks diverged at \(kind.name) #\(seq) (\(symbol(fn))): rank \(Runtime.rank) and rank \(s.rank) differ in "
+                + f.differences(from: theirs).joined(separator: ", ") + "; rank \(s.rank) is at \(what) #\(theirs.seq)"
+                + " (the program must take the same path on every rank: no control flow on time, pid, host name or rank)")
+        }
+        if applyDiffs { apply(segments, fn: fn) }
+        channel.trim(used: a.outLen)
+        return segments
+    }
+
+    private static func apply(_ segments: [Segment.View], fn: UInt) {
+        if segments.count > 1 {
+            let found = Diff.conflicts(segments.map { ($0.payload, $0.payloadBytes) }, limit: 4)
+            if let c = found.first {
+                let where_ = describe(address: c.address)
+                fatal("ranks \(c.rankA) and \(c.rankB) wrote different values to \(where_) in region #\(seq) (\(symbol(fn))); "
+                    + "this is a data race, or a reduction, atomic or critical update across ranks, which is not supported yet "
+                    + "(make each thread write its own elements)")
+            }
+        }
+        for s in segments where s.rank != Runtime.rank {
+            Diff.applyInPlace(s.payload, bytes: s.payloadBytes)
+        }
+    }
+
+    /// CAPE_VERIFY: every rank hashes all tracked memory; any difference stops the job.
+    private static func verify(fn: UInt, info: cape_tracker_info_t) {
+        let channel = Runtime.channel!
+        var count: UInt32 = 0
+        let ranges = cape_tracker_ranges(&count)!
+        let out = (channel.data + Segment.headerBytes).assumingMemoryBound(to: UInt64.self)
+        var total = MemoryHash.seed
+        for i in 0..<Int(count) {
+            let r = ranges[i]
+            let h = MemoryHash.add(MemoryHash.seed, words: UnsafeRawPointer(bitPattern: r.clip_start)!, count: Int(r.clip_end - r.clip_start) / 8)
+            out[i] = h
+            total = (total ^ h) &* 0x0000_0100_0000_01B3
+        }
+        let segments = synchronize(kind: .verify, fn: fn, data: 0, sp: 0, info: info, payloadBytes: Int(count) * 8, hash: total, applyDiffs: false)
+        for s in segments where s.hash != total {
+            let theirs = s.payload.assumingMemoryBound(to: UInt64.self)
+            var first = "somewhere"
+            for i in 0..<Int(count) where theirs[i] != out[i] {
+                first = "\(kindName(ranges[i].kind)) 0x\(String(ranges[i].clip_start, radix: 16))-0x\(String(ranges[i].clip_end, radix: 16))"
+                break
+            }
+            fatal("CAPE_VERIFY: memory of rank \(Runtime.rank) and rank \(s.rank) differs after region #\(seq) (\(symbol(fn))), in \(first)")
+        }
+    }
+
+    private static func kindName(_ k: UInt32) -> String {
+        switch k {
+        case CAPE_RANGE_HEAP.rawValue: "the heap"
+        case CAPE_RANGE_STACK.rawValue: "the main stack"
+        case CAPE_RANGE_ANON.rawValue: "anonymous memory"
+        default: "program data"
+        }
+    }
+
+    static func describe(address a: UInt) -> String {
+        var off: UInt = 0
+        if let p = UnsafeRawPointer(bitPattern: a), let s = cape_symbol_name(p, &off) {
+            return "`\(String(cString: s))`" + (off > 0 ? "+\(off)" : "") + " (0x\(String(a, radix: 16)))"
+        }
+        var count: UInt32 = 0
+        let ranges = cape_tracker_ranges(&count)!
+        for i in 0..<Int(count) where ranges[i].start <= a && a < ranges[i].end {
+            return "\(kindName(ranges[i].kind)) at 0x\(String(a, radix: 16))"
+        }
+        return "0x\(String(a, radix: 16))"
+    }
+}
+
+func symbol(_ fn: UInt) -> String {
+    guard fn != 0, let p = UnsafeRawPointer(bitPattern: fn), let s = cape_symbol_name(p, nil) else {
+        return fn == 0 ? "no function" : "0x\(String(fn, radix: 16))"
+    }
+    return String(cString: s)
+}
+
+func wtime() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+extension String {
+    init(format6 v: Double) {
+        let x = (v * 10).rounded() / 10
+        self = "\(x)"
+    }
+}
+
+// ---- entry points called by the C trampolines (Sources/CCapeShim/entry.c) ----
+
+@_cdecl("cape_swift_parallel")
+func capeSwiftParallel(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ numThreads: UInt32, _ flags: UInt32, _ entrySP: UInt) {
+    if !Runtime.started { fatal("a parallel region ran before libcape started (a constructor of a library that runs before libcape?)") }
+    if cape_self()!.pointee.level > 0 { Region.serialized(fn, data); return }
+    let team = Region.layout(numThreads)
+    if team.size == 1 { Region.serialized(fn, data); return }
+    Region.begin(fn, data, team, entrySP: entrySP)
+    if team.counts[Runtime.rank] > 0 { Pool.shared.runShare(0) }
+    Region.end()
+}
+
+@_cdecl("cape_swift_parallel_start")
+func capeSwiftParallelStart(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ numThreads: UInt32, _ flags: UInt32, _ entrySP: UInt) {
+    if !Runtime.started { fatal("a parallel region ran before libcape started") }
+    let t = cape_self()!
+    if t.pointee.level > 0 {
+        // Nested: the caller runs fn itself; it is the only thread of its team.
+        nestedOldABI.append(t.pointee)
+        t.pointee.thread_num = 0
+        t.pointee.team_size = 1
+        t.pointee.level += 1
+        return
+    }
+    var team = Region.layout(numThreads)
+    if team.counts[Runtime.rank] == 0 {
+        // The caller will run the master's share whatever we do: give every rank at least one thread.
+        team = TeamLayout.make(capacities: Runtime.capacities, requested: max(team.size, Runtime.size))
+    }
+    Region.begin(fn, data, team, entrySP: entrySP)
+    Pool.shared.enterShare(0)
+    t.pointee.rt_depth += 1 // the trampoline takes it back on return
+}
+
+nonisolated(unsafe) private var nestedOldABI: [cape_thread_t] = []
+
+@_cdecl("cape_swift_parallel_end")
+func capeSwiftParallelEnd() {
+    let t = cape_self()!
+    if let saved = nestedOldABI.popLast() {
+        let depth = t.pointee.rt_depth
+        t.pointee = saved
+        t.pointee.rt_depth = depth
+        return
+    }
+    let depth = t.pointee.rt_depth
+    Pool.shared.leaveShare()
+    t.pointee.rt_depth = depth
+    Region.end()
+}
