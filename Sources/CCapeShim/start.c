@@ -8,6 +8,7 @@
 #include "cape_shim.h"
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,10 +163,24 @@ static int launched_by_mpi(void) {
     return getenv("PMI_RANK") || getenv("PMIX_RANK") || (getenv("SLURM_PROCID") && getenv("SLURM_STEP_ID"));
 }
 
+/* glibc's tcache stamps every freed small chunk with a per-process random key: heap bytes that
+   differ between ranks for no reason. Without the tcache, freed chunks hold only addresses, which
+   are the same everywhere. */
+static char *tunables(char **envp) {
+    const char *old = NULL;
+    for (size_t i = 0; envp[i]; i++)
+        if (strncmp(envp[i], "GLIBC_TUNABLES=", 15) == 0) old = envp[i] + 15;
+    const char *mine = "glibc.malloc.tcache_count=0";
+    char *t = malloc(strlen("GLIBC_TUNABLES=") + strlen(mine) + (old ? strlen(old) + 1 : 0) + 1);
+    if (!t) cape_die("out of memory at start-up");
+    sprintf(t, "GLIBC_TUNABLES=%s%s%s", old ? old : "", old ? ":" : "", mine);
+    return t;
+}
+
 static void reexec(char **argv, char **envp) {
     size_t n = 0;
     while (envp[n]) n++;
-    char **env = calloc(n + 2, sizeof(char *));
+    char **env = calloc(n + 3, sizeof(char *));
     char *blob = calloc(1, strlen(LAUNCH_VAR) + LAUNCH_CAP + 1);
     if (!env || !blob) cape_die("out of memory at start-up");
     char *w = stpcpy(blob, LAUNCH_VAR);
@@ -173,6 +188,7 @@ static void reexec(char **argv, char **envp) {
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if (strncmp(envp[i], LAUNCH_VAR, strlen(LAUNCH_VAR)) == 0) continue;
+        if (strncmp(envp[i], "GLIBC_TUNABLES=", 15) == 0) continue;
         if (!is_launcher_var(envp[i])) { env[k++] = envp[i]; continue; }
         size_t l = strlen(envp[i]);
         if (w + l + 2 >= end) cape_die("the launcher's environment is larger than 32 KiB (unset some PMI_/SLURM_ variables)");
@@ -184,6 +200,7 @@ static void reexec(char **argv, char **envp) {
     while (w < end) *w++ = 'x';
     *w = 0;
     env[k++] = blob;
+    env[k++] = tunables(envp);
     env[k] = NULL;
     int pers = personality(0xffffffff);
     if (pers == -1 || personality((unsigned long)pers | ADDR_NO_RANDOMIZE) == -1)
@@ -206,6 +223,23 @@ static void take_launch_env(const char *blob) {
     unsetenv("CAPE_LAUNCH");
 }
 
+/* The launcher leaves different descriptors open on different ranks (PMI_FD is 6 on one, 8 on
+   another). The program's own open() would then get rank-dependent numbers, which end up in its
+   memory (a FILE's _fileno). Every inherited descriptor above stderr moves to 1024 and up, so the
+   program's descriptors start at 3 on every rank. */
+static void normalize_fds(void) {
+    int next = 1024;
+    for (int fd = 3; fd < 1024; fd++) {
+        int flags = fcntl(fd, F_GETFD);
+        if (flags < 0) continue;
+        int moved = fcntl(fd, (flags & FD_CLOEXEC) ? F_DUPFD_CLOEXEC : F_DUPFD, next);
+        if (moved < 0) continue;
+        next = moved + 1;
+        if (fd == launch.launcher_fd) launch.launcher_fd = moved;
+        close(fd);
+    }
+}
+
 static void start_on_runtime_stack(void *unused) {
     (void)unused;
     cape_swift_start();
@@ -215,6 +249,63 @@ static void at_exit(void) {
     cape_self()->rt_depth++;
     cape_swift_at_exit();
     cape_self()->rt_depth--;
+}
+
+/* ---- main, with identical stack contents on every rank ----
+ *
+ * Diffs say which bytes a rank changed relative to what it had; a receiver that had different bytes
+ * there would keep them. On the main stack, memory below main's frame holds what start-up left:
+ * stack-protector canaries (random per process) and values of libcape's rank-dependent start-up.
+ * A region writing an uninitialized local over such bytes could then leave ranks different.
+ * So libcape starts main itself: with a canary that rank 0 chose for every rank, and with the dead
+ * stack below main zeroed. The canary changes before glibc's __libc_start_main runs, when no
+ * frame that checks it is live. */
+typedef int (*main_fn)(int, char **, char **);
+static main_fn real_main;
+
+static __attribute__((noinline)) void scrub_below(uintptr_t sp) {
+    uintptr_t low = 0;
+    char line[512];
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (f) {
+        while (fgets(line, sizeof line, f)) {
+            unsigned long s, e;
+            if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && sp >= s && sp < e) low = s;
+        }
+        fclose(f);
+    }
+    if (low) memset((void *)low, 0, (sp - 512 - low) & ~(uintptr_t)15);
+}
+
+struct main_args { int argc; char **argv; char **envp; int rc; };
+
+static void scrub_on_runtime_stack(void *p) { scrub_below(*(uintptr_t *)p); }
+
+static int cape_main(int argc, char **argv, char **envp) {
+    if (launch.is_rank) {
+        static uint8_t scrub_stack[64 * 1024] __attribute__((aligned(16)));
+        uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+        cape_self()->rt_depth++;
+        cape_call_on_stack(scrub_on_runtime_stack, &sp, scrub_stack + sizeof scrub_stack);
+        cape_self()->rt_depth--;
+    }
+    return real_main(argc, argv, envp);
+}
+
+int __libc_start_main(main_fn main, int argc, char **argv, void (*init)(void), void (*fini)(void),
+                      void (*rtld_fini)(void), void *stack_end) {
+    typedef int (*start_fn)(main_fn, int, char **, void (*)(void), void (*)(void), void (*)(void), void *);
+    start_fn real = (start_fn)dlsym(RTLD_NEXT, "__libc_start_main");
+    if (!real) cape_die("cannot find glibc's __libc_start_main");
+    real_main = main;
+    if (launch.is_rank) {
+#if defined(__x86_64__)
+        uint64_t canary = cape_swift_shared_word();
+        canary &= ~(uint64_t)0xff; /* glibc keeps the low byte zero: string overflows stop there */
+        __asm__ volatile("movq %0, %%fs:0x28" : : "r"(canary) : "memory");
+#endif
+    }
+    return real(cape_main, argc, argv, init, fini, rtld_fini, stack_end);
 }
 
 __attribute__((constructor)) static void cape_constructor(int argc, char **argv, char **envp) {
@@ -238,6 +329,7 @@ __attribute__((constructor)) static void cape_constructor(int argc, char **argv,
             cape_die("address randomization is still on after re-execution (allow personality(ADDR_NO_RANDOMIZE))");
         take_launch_env(blob);
         launch.is_rank = 1;
+        normalize_fds();
     }
     launch.startup_block = (uintptr_t)argv - sizeof(long);
     cape_tracker_set_stack_limit(launch.startup_block);

@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #include "cape_shim.h"
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -209,6 +210,17 @@ int cape_tracker_init(void *twins, size_t twin_bytes, void *scratch, size_t scra
 
 static int add_range(uintptr_t s, uintptr_t e, uintptr_t cs, uintptr_t ce, int prot, uint32_t kind) {
     if (s >= e) return 0;
+    /* The kernel merges or keeps apart neighbouring mappings depending on their history (a bss
+       that was written merges with the heap after an mprotect round trip on one rank and not on
+       another): coalesce, so every rank sees the same ranges. */
+    if (nranges > 0 && kind != CAPE_RANGE_STACK) {
+        cape_range_t *p = &ranges[nranges - 1];
+        if (p->end == s && p->clip_end == s && cs == s && p->prot == prot && p->kind != CAPE_RANGE_STACK) {
+            p->end = e; p->clip_end = ce;
+            if (kind == CAPE_RANGE_HEAP) p->kind = kind;
+            return 0;
+        }
+    }
     if (nranges >= MAX_RANGES) {
         snprintf(err, sizeof err, "the program has more than %d writable mappings", MAX_RANGES);
         return -1;
@@ -219,8 +231,64 @@ static int add_range(uintptr_t s, uintptr_t e, uintptr_t cs, uintptr_t ce, int p
     return 0;
 }
 
+/* Runtime memory inside the program's mappings: the writable segments (.data and .bss) of runtime
+   libraries, found from their program headers rather than from /proc/self/maps, because the kernel
+   merges a library's bss with a neighbouring anonymous mapping of the program; and the main
+   thread's TLS and thread control block. */
+static struct { uintptr_t start, end; } holes[MAX_EXCLUDE * 4];
+static uint32_t nholes;
+
+static void add_hole(uintptr_t s, uintptr_t e) {
+    if (nholes < sizeof holes / sizeof holes[0]) { holes[nholes].start = s; holes[nholes].end = e; nholes++; }
+}
+
+static int phdr_holes(struct dl_phdr_info *info, size_t size, void *tls_bytes) {
+    (void)size;
+    const char *name = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : NULL;
+    int runtime = name && runtime_library(name);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_TLS) *(size_t *)tls_bytes += ph->p_memsz + ph->p_align;
+        if (runtime && ph->p_type == PT_LOAD && (ph->p_flags & PF_W)) {
+            uintptr_t s = (info->dlpi_addr + ph->p_vaddr) & ~(uintptr_t)(PAGE - 1);
+            uintptr_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+            add_hole(s, e);
+        }
+    }
+    return 0;
+}
+
+static int cmp_hole(const void *a, const void *b) {
+    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void collect_holes(void) {
+    nholes = 0;
+    for (uint32_t i = 0; i < nexcluded; i++) add_hole(excluded[i].start, excluded[i].end);
+    size_t tls = 0;
+    dl_iterate_phdr(phdr_holes, &tls);
+    /* x86-64 keeps TLS blocks below the thread pointer and struct pthread above it; glibc adds a
+       static-TLS surplus of a few KiB. */
+    add_hole((main_tp - tls - 16384) & ~(uintptr_t)(PAGE - 1), (main_tp + 2 * PAGE) & ~(uintptr_t)(PAGE - 1));
+    qsort(holes, nholes, sizeof holes[0], cmp_hole);
+}
+
+/* Adds [s, e) minus the holes. */
+static int add_tracked(uintptr_t s, uintptr_t e, int prot, uint32_t kind) {
+    uintptr_t cur = s;
+    for (uint32_t i = 0; i < nholes && cur < e; i++) {
+        if (holes[i].end <= cur || holes[i].start >= e) continue;
+        if (holes[i].start > cur && add_range(cur, holes[i].start, cur, holes[i].start, prot, kind)) return -1;
+        if (holes[i].end > cur) cur = holes[i].end;
+    }
+    if (cur < e) return add_range(cur, e, cur, e, prot, kind);
+    return 0;
+}
+
 int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     nranges = 0;
+    collect_holes();
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0) { snprintf(err, sizeof err, "cannot read /proc/self/maps"); return -1; }
     size_t len = 0;
@@ -233,9 +301,6 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     close(fd);
     maps_buf[len] = 0;
 
-    int prev_excluded_lib = 0;
-    uintptr_t prev_end = 0;
-    uint64_t bytes = 0;
     char *line = maps_buf;
     while (*line) {
         char *nl = strchr(line, '\n');
@@ -246,44 +311,29 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
         if (sscanf(line, "%lx-%lx %4s %lx %*s %lu %n", &s, &e, perms, &off, &inode, &pathpos) >= 5) {
             const char *path = pathpos ? line + pathpos : "";
             while (*path == ' ') path++;
-            int anon = path[0] == 0;
-            int this_lib_excluded = 0;
-            if (!anon && path[0] == '/') this_lib_excluded = runtime_library(path);
             int writable = perms[1] == 'w' && perms[3] == 'p';
             int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
-            if (writable && !is_excluded(s, e)) {
-                if (strcmp(path, "[stack]") == 0) {
-                    if (entry_sp >= s && entry_sp < e) {
-                        uintptr_t top = stack_limit && stack_limit > entry_sp && stack_limit <= e ? stack_limit : e;
-                        uintptr_t ps = entry_sp & ~(uintptr_t)(PAGE - 1);
-                        uintptr_t pe = (top + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
-                        if (add_range(ps, pe, entry_sp, top, prot, CAPE_RANGE_STACK)) return -1;
-                        bytes += top - entry_sp;
-                    }
-                } else if (strcmp(path, "[heap]") == 0) {
-                    if (add_range(s, e, s, e, prot, CAPE_RANGE_HEAP)) return -1;
-                    bytes += e - s;
-                } else if (path[0] == '[') {
-                    /* [vvar], [vdso], [vsyscall]: not program memory */
-                } else if (anon) {
-                    int bss_of_runtime_lib = prev_excluded_lib && s == prev_end;
-                    int holds_main_tcb = main_tp >= s && main_tp < e;
-                    if (!bss_of_runtime_lib && !holds_main_tcb) {
-                        if (add_range(s, e, s, e, prot, CAPE_RANGE_ANON)) return -1;
-                        bytes += e - s;
-                    }
-                } else if (!this_lib_excluded) {
-                    if (add_range(s, e, s, e, prot, CAPE_RANGE_DATA)) return -1;
-                    bytes += e - s;
+            if (!writable) {
+            } else if (strcmp(path, "[stack]") == 0) {
+                if (entry_sp >= s && entry_sp < e) {
+                    uintptr_t top = stack_limit && stack_limit > entry_sp && stack_limit <= e ? stack_limit : e;
+                    uintptr_t ps = entry_sp & ~(uintptr_t)(PAGE - 1);
+                    uintptr_t pe = (top + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+                    if (add_range(ps, pe, entry_sp, top, prot, CAPE_RANGE_STACK)) return -1;
                 }
+            } else if (strcmp(path, "[heap]") == 0) {
+                if (add_tracked(s, e, prot, CAPE_RANGE_HEAP)) return -1;
+            } else if (path[0] == '[') {
+                /* [vvar], [vdso], [vsyscall]: not program memory */
+            } else {
+                if (add_tracked(s, e, prot, path[0] ? CAPE_RANGE_DATA : CAPE_RANGE_ANON)) return -1;
             }
-            if (!anon) prev_excluded_lib = this_lib_excluded;
-            else if (!(prev_excluded_lib && s == prev_end)) prev_excluded_lib = 0;
-            prev_end = e;
         }
         if (!nl) break;
         line = nl + 1;
     }
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < nranges; i++) bytes += ranges[i].clip_end - ranges[i].clip_start;
 
     /* Per-page state and the dirty list live in the scratch reservation. */
     uint64_t pages = 0;

@@ -15,8 +15,12 @@ final class Channel {
 
     init(gib: Int) {
         bytes = UInt64(gib) << 30
-        fd = cape_memfd_create("cape-channel", bytes)
-        if fd < 0 { fatal("cannot create the proxy channel: \(errnoText()) (check that memfd_create is allowed)") }
+        let created = cape_memfd_create("cape-channel", bytes)
+        if created < 0 { fatal("cannot create the proxy channel: \(errnoText()) (check that memfd_create is allowed)") }
+        // Kept out of the program's descriptor numbers; inherited by the proxy only.
+        fd = fcntl(created, F_DUPFD, 1024)
+        close(created)
+        if fd < 0 { fatal("cannot place the proxy channel's descriptor: \(errnoText())") }
         guard let p = cape_map_channel(fd, bytes) else {
             fatal("cannot map the proxy channel of \(gib) GiB: \(errnoText()) (lower CAPE_CHANNEL_GB or check ulimit -v)")
         }
@@ -61,6 +65,7 @@ final class Channel {
         for p in envp { free(p) }
         if rc != 0 { fatal("cannot start cape-proxy at \(path): \(String(cString: strerror(rc)))") }
         proxyPid = pid
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
     }
 
     struct Answer {

@@ -37,11 +37,11 @@ enum Region {
         var info = cape_tracker_info_t()
         let start = Runtime.settings.trace > 0 ? wtime() : 0
         if tracked {
-            cape_stdio_flush()
-            regionOutput(true)
+            Output.beginRegion()
             if cape_tracker_scan(entrySP, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
             if cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
         }
+        if Runtime.settings.trace >= 3 { traceRanges() }
         current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start)
         Pool.shared.dispatch(fn: fn, data: data, base: team.bases[Runtime.rank], teamSize: team.size, local: local)
         trace(2, "region #\(seq) forked: \(local) of \(team.size) threads")
@@ -53,13 +53,16 @@ enum Region {
         guard let c = current else { return }
         current = nil
         guard c.tracked else { return }
-        cape_stdio_flush()
-        regionOutput(false)
-        let (payload, runs, dirty) = encode()
+        let (diff, runs, dirty) = encode()
+        let body = channel().data + Segment.headerBytes
+        let printed = Output.endRegion(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
+        let payload = diff + printed.out + printed.err
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
-        synchronize(kind: .region, fn: c.fn, data: c.data, sp: c.sp, info: c.info, payloadBytes: payload, runs: runs, applyDiffs: true)
+        let segments = synchronize(kind: .region, fn: c.fn, data: c.data, sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
+                                   diffBytes: diff, outBytes: printed.out, errBytes: printed.err, applyDiffs: true)
+        Output.print(segments)
         cape_tracker_reset()
-        if Runtime.settings.verify { verify(fn: c.fn, info: c.info) }
+        if Runtime.settings.verify { verify(fn: c.fn, info: c.info, stackHash: writtenStackHash(segments)) }
         if Runtime.settings.trace > 0 {
             trace(1, "region #\(seq) \(symbol(c.fn)): \(dirty) dirty pages, \(payload) diff bytes, \(String(format6: (wtime() - c.start) * 1e6)) us")
         }
@@ -95,12 +98,14 @@ enum Region {
     /// is applied.
     @discardableResult
     static func synchronize(kind: SegmentKind, fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t = cape_tracker_info_t(),
-                            payloadBytes: Int = 0, runs: Int = 0, hash: UInt64 = 0, applyDiffs: Bool) -> [Segment.View] {
+                            payloadBytes: Int = 0, runs: Int = 0, hash: UInt64 = 0,
+                            diffBytes: Int = 0, outBytes: Int = 0, errBytes: Int = 0, applyDiffs: Bool) -> [Segment.View] {
         let channel = Runtime.channel!
         let f = Fingerprint(kind: kind.rawValue, seq: seq, fn: UInt64(fn), data: UInt64(data), sp: UInt64(sp), brk: info.brk,
                             trackedRanges: UInt64(info.nranges), trackedBytes: info.tracked_bytes)
         let total = Segment.headerBytes + payloadBytes
-        Segment.writeHeader(channel.data, rank: Runtime.rank, totalBytes: total, fingerprint: f, runCount: runs, hash: hash)
+        Segment.writeHeader(channel.data, rank: Runtime.rank, totalBytes: total, fingerprint: f, runCount: runs, hash: hash,
+                            diffBytes: diffBytes, outBytes: outBytes, errBytes: errBytes)
         let a = channel.call(CAPE_OP_EXCHANGE, len: total)
         let segments: [Segment.View]
         do {
@@ -110,6 +115,7 @@ enum Region {
         }
         for s in segments where s.fingerprint != f {
             let theirs = s.fingerprint
+            if Runtime.settings.trace > 0 { traceRanges() }
             let what = SegmentKind(rawValue: theirs.kind)?.name ?? "something unknown"
             fatal("the ranks diverged at \(kind.name) #\(seq) (\(symbol(fn))): rank \(Runtime.rank) and rank \(s.rank) differ in "
                 + f.differences(from: theirs).joined(separator: ", ") + "; rank \(s.rank) is at \(what) #\(theirs.seq)"
@@ -122,7 +128,7 @@ enum Region {
 
     private static func apply(_ segments: [Segment.View], fn: UInt) {
         if segments.count > 1 {
-            let found = Diff.conflicts(segments.map { ($0.payload, $0.payloadBytes) }, limit: 4)
+            let found = Diff.conflicts(segments.map { ($0.payload, $0.diffBytes) }, limit: 4)
             if let c = found.first {
                 let where_ = describe(address: c.address)
                 fatal("ranks \(c.rankA) and \(c.rankB) wrote different values to \(where_) in region #\(seq) (\(symbol(fn))); "
@@ -131,12 +137,33 @@ enum Region {
             }
         }
         for s in segments where s.rank != Runtime.rank {
-            Diff.applyInPlace(s.payload, bytes: s.payloadBytes)
+            Diff.applyInPlace(s.payload, bytes: s.diffBytes)
         }
     }
 
+    /// The main stack above the region's entry holds the frames of its callers, and their unwritten
+    /// slots hold leftovers that differ by rank for good reasons (stack-protector canaries, values
+    /// spilled before main). There, verification covers the bytes that some rank wrote in the region.
+    private static func writtenStackHash(_ segments: [Segment.View]) -> UInt64 {
+        var count: UInt32 = 0
+        let ranges = cape_tracker_ranges(&count)!
+        guard let stack = (0..<Int(count)).first(where: { ranges[$0].kind == CAPE_RANGE_STACK.rawValue }).map({ ranges[$0] }) else { return 0 }
+        var h = MemoryHash.seed
+        for s in segments {
+            for run in Diff.Runs(s.payload, bytes: s.diffBytes) where run.address >= stack.clip_start && run.address < stack.clip_end {
+                for i in 0..<run.words {
+                    var m: UInt64 = 0
+                    for b in 0..<8 where run.mask[i] & (1 << UInt8(b)) != 0 { m |= 0xFF << UInt64(8 * b) }
+                    let v = UnsafeRawPointer(bitPattern: run.address + UInt(8 * i))!.load(as: UInt64.self)
+                    h = (h ^ (v & m)) &* 0x0000_0100_0000_01B3
+                }
+            }
+        }
+        return h
+    }
+
     /// CAPE_VERIFY: every rank hashes all tracked memory; any difference stops the job.
-    private static func verify(fn: UInt, info: cape_tracker_info_t) {
+    private static func verify(fn: UInt, info: cape_tracker_info_t, stackHash: UInt64) {
         let channel = Runtime.channel!
         var count: UInt32 = 0
         let ranges = cape_tracker_ranges(&count)!
@@ -144,7 +171,8 @@ enum Region {
         var total = MemoryHash.seed
         for i in 0..<Int(count) {
             let r = ranges[i]
-            let h = MemoryHash.add(MemoryHash.seed, words: UnsafeRawPointer(bitPattern: r.clip_start)!, count: Int(r.clip_end - r.clip_start) / 8)
+            let h = r.kind == CAPE_RANGE_STACK.rawValue ? stackHash
+                : MemoryHash.add(MemoryHash.seed, words: UnsafeRawPointer(bitPattern: r.clip_start)!, count: Int(r.clip_end - r.clip_start) / 8)
             out[i] = h
             total = (total ^ h) &* 0x0000_0100_0000_01B3
         }
@@ -160,6 +188,15 @@ enum Region {
         }
     }
 
+    private static func traceRanges() {
+        var count: UInt32 = 0
+        let ranges = cape_tracker_ranges(&count)!
+        for i in 0..<Int(count) {
+            let r = ranges[i]
+            trace(1, "tracked \(kindName(r.kind)) 0x\(String(r.clip_start, radix: 16))-0x\(String(r.clip_end, radix: 16))")
+        }
+    }
+
     private static func kindName(_ k: UInt32) -> String {
         switch k {
         case CAPE_RANGE_HEAP.rawValue: "the heap"
@@ -168,6 +205,8 @@ enum Region {
         default: "program data"
         }
     }
+
+    private static func channel() -> Channel { Runtime.channel! }
 
     static func describe(address a: UInt) -> String {
         var off: UInt = 0

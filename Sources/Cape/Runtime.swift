@@ -16,9 +16,7 @@ enum Runtime {
     nonisolated(unsafe) static var defaultTeam = 1
     nonisolated(unsafe) static var started = false
     nonisolated(unsafe) static var finished = false
-    /// Rank != 0: the real stdout/stderr while sequential output goes to /dev/null.
-    nonisolated(unsafe) static var realOut: Int32 = 1
-    nonisolated(unsafe) static var realErr: Int32 = 2
+    /// Rank != 0: where sequential output goes.
     nonisolated(unsafe) static var devNull: Int32 = -1
 
     static let stackBytes = 8 << 20
@@ -75,6 +73,7 @@ func capeSwiftStart() {
         let channel = Channel(gib: Runtime.settings.channelGiB)
         Runtime.channel = channel
         channel.spawnProxy(path: proxyPath(launch), launcherEnv: launcherEnv(launch))
+        if launch.launcher_fd >= 0 { close(launch.launcher_fd) }
         let a = channel.call(CAPE_OP_HELLO, arg0: UInt64(mine))
         Runtime.rank = Int(a.result0)
         Runtime.size = Int(a.result1)
@@ -100,9 +99,12 @@ private func launcherValue(_ launch: cape_launch_t, _ name: String) -> String? {
     return nil
 }
 
+/// The launcher's variables for the proxy; PMI_FD names the descriptor where it now is.
 private func launcherEnv(_ launch: cape_launch_t) -> [String] {
     guard let e = launch.env else { return [] }
-    return String(cString: e).split(separator: "\u{1f}").map(String.init)
+    return String(cString: e).split(separator: "\u{1f}").map { kv in
+        kv.hasPrefix("PMI_FD=") && launch.launcher_fd >= 0 ? "PMI_FD=\(launch.launcher_fd)" : String(kv)
+    }
 }
 
 private func proxyPath(_ launch: cape_launch_t) -> String {
@@ -113,23 +115,83 @@ private func proxyPath(_ launch: cape_launch_t) -> String {
 }
 
 /// Sequential code runs on every rank; only rank 0's output may reach the terminal. Other ranks
-/// point fds 1 and 2 at /dev/null outside regions and at the real outputs inside them.
+/// point fds 1 and 2 at /dev/null outside regions; inside regions at capture files whose content
+/// travels to rank 0 with the region's diff, so output appears once and in program order.
 private func setUpOutput() {
     guard Runtime.rank != 0 else { return }
-    Runtime.realOut = fcntl(1, F_DUPFD_CLOEXEC, 900)
-    Runtime.realErr = fcntl(2, F_DUPFD_CLOEXEC, 900)
-    Runtime.devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
-    if Runtime.realOut < 0 || Runtime.realErr < 0 || Runtime.devNull < 0 { fatal("cannot redirect the output of rank \(Runtime.rank): \(errnoText())") }
-    cape_set_err_fd(Runtime.realErr)
+    let realErr = fcntl(2, F_DUPFD_CLOEXEC, 900)
+    let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+    Runtime.devNull = fcntl(null, F_DUPFD_CLOEXEC, 900) // not 3: the program's descriptors must match rank 0's
+    close(null)
+    Output.capture = (capture("cape-stdout"), capture("cape-stderr"))
+    if realErr < 0 || Runtime.devNull < 0 { fatal("cannot redirect the output of rank \(Runtime.rank): \(errnoText())") }
+    cape_set_err_fd(realErr)
     dup2(Runtime.devNull, 1)
     dup2(Runtime.devNull, 2)
 }
 
-/// Called around every distributed region with the stdio buffers flushed.
-func regionOutput(_ inside: Bool) {
-    guard Runtime.rank != 0, Runtime.devNull >= 0 else { return }
-    dup2(inside ? Runtime.realOut : Runtime.devNull, 1)
-    dup2(inside ? Runtime.realErr : Runtime.devNull, 2)
+private func capture(_ name: String) -> Int32 {
+    let fd = cape_memfd_create(name, 0)
+    let high = fcntl(fd, F_DUPFD_CLOEXEC, 900)
+    close(fd)
+    if high < 0 { fatal("cannot capture the output of rank \(Runtime.rank): \(errnoText())") }
+    return high
+}
+
+enum Output {
+    nonisolated(unsafe) static var capture: (out: Int32, err: Int32) = (-1, -1)
+
+    /// Region start on a rank other than 0: drop its sequential output, then capture.
+    static func beginRegion() {
+        guard Runtime.rank != 0, capture.out >= 0 else { return }
+        cape_stdio_flush()
+        dup2(capture.out, 1)
+        dup2(capture.err, 2)
+    }
+
+    /// Region end on a rank other than 0: moves what its threads printed into `buffer`.
+    /// Returns the byte counts of stdout and stderr.
+    static func endRegion(into buffer: UnsafeMutableRawPointer, room: Int) -> (out: Int, err: Int) {
+        guard Runtime.rank != 0, capture.out >= 0 else { return (0, 0) }
+        cape_stdio_flush()
+        dup2(Runtime.devNull, 1)
+        dup2(Runtime.devNull, 2)
+        let o = take(capture.out, into: buffer, room: room)
+        let e = take(capture.err, into: buffer + o, room: room - o)
+        return (o, e)
+    }
+
+    private static func take(_ fd: Int32, into buffer: UnsafeMutableRawPointer, room: Int) -> Int {
+        let n = Int(lseek(fd, 0, SEEK_CUR))
+        guard n > 0 else { return 0 }
+        if n > room { fatal("a region printed more than the channel holds (raise CAPE_CHANNEL_GB)") }
+        var off = 0
+        while off < n {
+            let r = pread(fd, buffer + off, n - off, off_t(off))
+            if r <= 0 { break }
+            off += r
+        }
+        _ = ftruncate(fd, 0)
+        lseek(fd, 0, SEEK_SET)
+        return off
+    }
+
+    /// Rank 0 prints what the other ranks' threads printed in the region, in rank order.
+    static func print(_ segments: [Segment.View]) {
+        guard Runtime.rank == 0 else { return }
+        for s in segments where s.rank != 0 && (s.outBytes > 0 || s.errBytes > 0) {
+            if s.outBytes > 0 { fwrite(s.output.baseAddress, 1, s.outBytes, stdout) }
+            if s.errBytes > 0 {
+                fflush(stdout)
+                var off = 0
+                while off < s.errBytes {
+                    let w = write(2, s.errors.baseAddress! + off, s.errBytes - off)
+                    if w <= 0 { break }
+                    off += w
+                }
+            }
+        }
+    }
 }
 
 /// The launcher gives stdin to rank 0 only. Rank 0 reads it to its end and every rank gets the same
@@ -158,6 +220,18 @@ private func replicateStdin() {
     lseek(fd, 0, SEEK_SET)
     dup2(fd, 0)
     close(fd)
+}
+
+@_cdecl("cape_swift_shared_word")
+func capeSwiftSharedWord() -> UInt64 {
+    cape_self()!.pointee.rt_depth += 1
+    defer { cape_self()!.pointee.rt_depth -= 1 }
+    var word: UInt64 = 0
+    guard let channel = Runtime.channel else { return 0 }
+    if Runtime.rank == 0 { arc4random_buf(&word, 8) }
+    channel.data.storeBytes(of: word, as: UInt64.self)
+    _ = channel.call(CAPE_OP_BCAST, arg0: 0, len: 8)
+    return channel.data.load(as: UInt64.self)
 }
 
 @_cdecl("cape_swift_at_exit")

@@ -3,6 +3,9 @@
 //   0 magic u32 | 4 rank u32 | 8 total bytes u64 (header + payload)
 //  16 kind u32 | 20 flags u32 | 24 seq u64 | 32 fn u64 | 40 data u64 | 48 sp u64 | 56 brk u64
 //  64 tracked ranges u64 | 72 tracked bytes u64 | 80 run count u64 | 88 hash u64 | 96 threads u64
+// 104 diff bytes u64 | 112 stdout bytes u64 | 120 stderr bytes u64
+// The payload is the diff's runs, then what the rank's threads printed to stdout and stderr in the
+// region (rank 0 prints it, in rank order, so output appears once and in program order).
 // The fingerprint (kind .. tracked bytes) travels with the join's exchange instead of a collective of
 // its own at region start: divergence is still caught before any foreign byte is applied, and a
 // region costs one exchange instead of two.
@@ -58,7 +61,8 @@ public enum Segment {
     public static let headerBytes = 128
 
     public static func writeHeader(_ p: UnsafeMutableRawPointer, rank: Int, totalBytes: Int, fingerprint f: Fingerprint,
-                                   runCount: Int = 0, hash: UInt64 = 0, threads: Int = 0) {
+                                   runCount: Int = 0, hash: UInt64 = 0, threads: Int = 0,
+                                   diffBytes: Int = 0, outBytes: Int = 0, errBytes: Int = 0) {
         p.storeBytes(of: magic, toByteOffset: 0, as: UInt32.self)
         p.storeBytes(of: UInt32(rank), toByteOffset: 4, as: UInt32.self)
         p.storeBytes(of: UInt64(totalBytes), toByteOffset: 8, as: UInt64.self)
@@ -74,6 +78,9 @@ public enum Segment {
         p.storeBytes(of: UInt64(runCount), toByteOffset: 80, as: UInt64.self)
         p.storeBytes(of: hash, toByteOffset: 88, as: UInt64.self)
         p.storeBytes(of: UInt64(threads), toByteOffset: 96, as: UInt64.self)
+        p.storeBytes(of: UInt64(diffBytes), toByteOffset: 104, as: UInt64.self)
+        p.storeBytes(of: UInt64(outBytes), toByteOffset: 112, as: UInt64.self)
+        p.storeBytes(of: UInt64(errBytes), toByteOffset: 120, as: UInt64.self)
     }
 
     /// A segment found in an exchange buffer.
@@ -86,6 +93,12 @@ public enum Segment {
         public var threads: Int { Int(base.loadUnaligned(fromByteOffset: 96, as: UInt64.self)) }
         public var payload: UnsafeRawPointer { base + Segment.headerBytes }
         public var payloadBytes: Int { totalBytes - Segment.headerBytes }
+        /// The diff's runs, at the start of the payload.
+        public var diffBytes: Int { Int(base.loadUnaligned(fromByteOffset: 104, as: UInt64.self)) }
+        public var outBytes: Int { Int(base.loadUnaligned(fromByteOffset: 112, as: UInt64.self)) }
+        public var errBytes: Int { Int(base.loadUnaligned(fromByteOffset: 120, as: UInt64.self)) }
+        public var output: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: payload + diffBytes, count: outBytes) }
+        public var errors: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: payload + diffBytes + outBytes, count: errBytes) }
         public var fingerprint: Fingerprint {
             Fingerprint(kind: base.loadUnaligned(fromByteOffset: 16, as: UInt32.self),
                         seq: base.loadUnaligned(fromByteOffset: 24, as: UInt64.self),
@@ -113,7 +126,8 @@ public enum Segment {
             let p = buffer + off
             guard bytes - off >= headerBytes, p.loadUnaligned(as: UInt32.self) == magic else { throw .badMagic(offset: off) }
             let v = View(base: p)
-            guard v.totalBytes >= headerBytes, v.totalBytes <= bytes - off, v.rank < ranks, out[v.rank] == nil else {
+            guard v.totalBytes >= headerBytes, v.totalBytes <= bytes - off, v.rank < ranks, out[v.rank] == nil,
+                  v.diffBytes + v.outBytes + v.errBytes <= v.payloadBytes else {
                 throw .badLength(offset: off)
             }
             out[v.rank] = v

@@ -88,6 +88,8 @@ void cape_swift_parallel(void (*fn)(void *), void *data, unsigned num_threads, u
 void cape_swift_parallel_start(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp);
 void cape_swift_parallel_end(void);
 void cape_swift_at_exit(void);
+/* A 64-bit value chosen by rank 0 and the same on every rank (the stack-protector canary). */
+uint64_t cape_swift_shared_word(void);
 
 /* Prints "cape: <msg>" to the original stderr and exits (async-signal-safe). */
 void cape_die(const char *msg) __attribute__((noreturn));

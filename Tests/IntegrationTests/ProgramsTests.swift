@@ -1,0 +1,99 @@
+// Runs every C OpenMP program of Tests/programs under libcape and compares its stdout with a plain
+// libgomp run. Each program is compiled once with `gcc -O2 -g -fopenmp`, run under libgomp with
+// OMP_NUM_THREADS=2 for the reference output, then run with `mpiexec -n N` and libcape preloaded
+// (CAPE_VERIFY=1) in several rank / threads-per-rank configurations.
+import Foundation
+import Testing
+
+/// Tests/programs/*.c, sorted, by base name (e.g. "01_parallel_for_int").
+let capePrograms: [String] = Harness.programNames()
+
+/// The configurations every program is run in.
+let capeConfigurations: [CapeConfiguration] = [
+    CapeConfiguration(ranks: 1, threadsPerRank: 1),
+    CapeConfiguration(ranks: 2, threadsPerRank: 1),
+    CapeConfiguration(ranks: 3, threadsPerRank: 1),
+    CapeConfiguration(ranks: 4, threadsPerRank: 1),
+    CapeConfiguration(ranks: 2, threadsPerRank: 2),
+]
+
+@Suite("OpenMP programs under libcape", .serialized)
+struct ProgramsTests {
+    @Test("the program directory holds the test programs")
+    func programsExist() {
+        #expect(capePrograms.count >= 18,
+                "expected at least 18 programs in \(Harness.programsDirectory.path), found \(capePrograms.count)")
+    }
+
+    @Test("libcape.so and mpiexec are available")
+    func prerequisites() {
+        #expect(Harness.libcapePath() != nil, Comment(rawValue: Harness.libcapeNotFoundMessage))
+        #expect(Harness.findExecutable("mpiexec") != nil, "mpiexec not found on PATH")
+        #expect(Harness.findExecutable("gcc") != nil, "gcc not found on PATH")
+    }
+
+    @Test("program output under libcape equals libgomp output", arguments: capePrograms)
+    func program(_ name: String) throws {
+        guard let library = Harness.libcapePath() else {
+            Issue.record(Comment(rawValue: "\(name): " + Harness.libcapeNotFoundMessage))
+            return
+        }
+        let dir = try Harness.makeTemporaryDirectory(prefix: "cape-\(name)")
+        defer { Harness.removeDirectory(dir) }
+
+        let exe: String
+        do {
+            exe = try Harness.compileProgram(name, into: dir)
+        } catch {
+            Issue.record("\(name): \(error)")
+            return
+        }
+        let stdin = Harness.stdinPath(of: name)
+
+        // Reference: plain libgomp, two threads.
+        let reference = try Harness.runWithLibgomp(exe, threads: 2, stdin: stdin)
+        guard reference.succeeded else {
+            Issue.record("""
+                \(name): reference run under libgomp (OMP_NUM_THREADS=2) failed: \(reference.statusDescription)
+                stdout:
+                \(Harness.clip(reference.stdoutText))
+                stderr:
+                \(Harness.clip(reference.stderrText))
+                """)
+            return
+        }
+
+        for configuration in capeConfigurations {
+            let result = try Harness.runWithCape(exe, library: library, configuration: configuration, stdin: stdin)
+            if result.timedOut {
+                Issue.record("""
+                    \(name) [\(configuration)]: timed out after \(Int(Harness.defaultTimeout)) s; process group killed
+                    stdout so far:
+                    \(Harness.clip(result.stdoutText))
+                    stderr:
+                    \(Harness.clip(result.stderrText))
+                    """)
+                continue
+            }
+            #expect(result.exitCode == 0, """
+                \(name) [\(configuration)]: \(result.statusDescription), expected exit 0
+                stdout:
+                \(Harness.clip(result.stdoutText))
+                stderr:
+                \(Harness.clip(result.stderrText))
+                """)
+            // Compare as a Bool so a mismatch reports the texts below rather than raw byte arrays.
+            let sameOutput = result.stdout == reference.stdout
+            #expect(sameOutput, """
+                \(name) [\(configuration)]: stdout differs from the libgomp reference
+                \(Harness.firstDifference(expected: reference.stdoutText, got: result.stdoutText))
+                --- expected (libgomp, OMP_NUM_THREADS=2):
+                \(Harness.clip(reference.stdoutText))
+                --- got:
+                \(Harness.clip(result.stdoutText))
+                --- stderr:
+                \(Harness.clip(result.stderrText))
+                """)
+        }
+    }
+}
