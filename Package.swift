@@ -22,13 +22,13 @@ let package = Package(
         .target(name: "CCapeSys", path: "Sources/CCapeSys", publicHeadersPath: "include"),
         // Plain logic with unit tests: diff codec, merge, exchange schedule, loop partitioning, fingerprints.
         .target(name: "CapeCore", path: "Sources/CapeCore",
-                swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"])]),
+                swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .target(
             name: "Cape",
             dependencies: ["CCapeShim", "CCapeSys", "CapeCore"],
             path: "Sources/Cape",
             exclude: ["libgomp.symbols"],
-            swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo"])],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))],
             linkerSettings: [.linkedLibrary("dl")]
         ),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "mpich"),

@@ -7,6 +7,8 @@
 #define _GNU_SOURCE
 #include "cape_shim.h"
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -61,13 +63,57 @@ void cape_die(const char *msg) {
     _exit(1);
 }
 
+/* Local symbols (outlined functions such as main._omp_fn.0, static variables) are only in the
+   object's .symtab, which dladdr does not read: look there when the file still has one. */
+static const char *symtab_lookup(const char *path, uintptr_t base, uintptr_t addr, uintptr_t *offset) {
+    static char name[256];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    off_t size = lseek(fd, 0, SEEK_END);
+    const uint8_t *m = size > 0 ? mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
+    close(fd);
+    if (m == MAP_FAILED) return NULL;
+    const char *found = NULL;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)m;
+    if ((size_t)size >= sizeof *eh && memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 &&
+        eh->e_shoff + (size_t)eh->e_shnum * sizeof(ElfW(Shdr)) <= (size_t)size) {
+        const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(m + eh->e_shoff);
+        for (int i = 0; i < eh->e_shnum && !found; i++) {
+            if (sh[i].sh_type != SHT_SYMTAB || sh[i].sh_link >= eh->e_shnum) continue;
+            const ElfW(Sym) *sym = (const ElfW(Sym) *)(m + sh[i].sh_offset);
+            const char *str = (const char *)(m + sh[sh[i].sh_link].sh_offset);
+            size_t n = sh[i].sh_size / sizeof(ElfW(Sym));
+            uintptr_t rel = addr - base;
+            for (size_t k = 0; k < n; k++) {
+                int type = ELF64_ST_TYPE(sym[k].st_info);
+                if ((type != STT_OBJECT && type != STT_FUNC) || sym[k].st_shndx == SHN_UNDEF) continue;
+                uintptr_t lo = sym[k].st_value, hi = lo + (sym[k].st_size ? sym[k].st_size : 1);
+                if (rel >= lo && rel < hi) {
+                    snprintf(name, sizeof name, "%s", str + sym[k].st_name);
+                    if (offset) *offset = rel - lo;
+                    found = name;
+                    break;
+                }
+            }
+        }
+    }
+    munmap((void *)m, (size_t)size);
+    return found;
+}
+
 const char *cape_symbol_name(const void *addr, uintptr_t *offset) {
     Dl_info info;
-    if (dladdr(addr, &info) && info.dli_sname) {
+    if (!dladdr(addr, &info)) return NULL;
+    if (info.dli_sname && info.dli_saddr) {
         if (offset) *offset = (uintptr_t)addr - (uintptr_t)info.dli_saddr;
         return info.dli_sname;
     }
-    return NULL;
+    if (!info.dli_fname) return NULL;
+    const char *path = info.dli_fname[0] ? info.dli_fname : exe_path;
+    /* dli_fbase is where the object's first segment is mapped; symbols are relative to its load
+       bias, which is the same for PIE executables and shared objects built as usual. */
+    uintptr_t bias = (uintptr_t)info.dli_fbase;
+    return symtab_lookup(path, bias, (uintptr_t)addr, offset);
 }
 
 void *cape_reserve(size_t size, const char *what) {

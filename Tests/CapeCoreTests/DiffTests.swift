@@ -1,0 +1,163 @@
+import Glibc
+import Testing
+@testable import CapeCore
+
+/// Two buffers standing for a page before and after a region.
+private struct Page {
+    let old: UnsafeMutableRawPointer
+    let cur: UnsafeMutableRawPointer
+    let bytes: Int
+    init(bytes: Int = 4096, fill: UInt8 = 0) {
+        self.bytes = bytes
+        old = .allocate(byteCount: bytes, alignment: 4096)
+        cur = .allocate(byteCount: bytes, alignment: 4096)
+        old.initializeMemory(as: UInt8.self, repeating: fill, count: bytes)
+        cur.initializeMemory(as: UInt8.self, repeating: fill, count: bytes)
+    }
+    var address: UInt { UInt(bitPattern: cur) }
+    func encode(into out: UnsafeMutableRawPointer, capacity: Int = 1 << 20) -> (bytes: Int, runs: Int) {
+        let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
+        defer { mask.deallocate() }
+        var enc = Diff.Encoder(out: out, capacity: capacity, maskScratch: mask)
+        enc.add(current: cur, old: old, lo: address, hi: address + UInt(bytes))
+        enc.close()
+        return (enc.bytes, enc.runs)
+    }
+}
+
+@Suite("diff codec")
+struct DiffTests {
+    @Test("an unchanged page encodes to nothing")
+    func unchanged() {
+        let p = Page()
+        let out = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        #expect(p.encode(into: out).bytes == 0)
+    }
+
+    @Test("byte masks name exactly the changed bytes")
+    func masks() {
+        #expect(Diff.byteMask(0) == 0)
+        #expect(Diff.byteMask(0xFF) == 0b1)
+        #expect(Diff.byteMask(0xFF00_0000_0000_0000) == 0b1000_0000)
+        #expect(Diff.byteMask(0x0102_0304_0506_0708) == 0xFF)
+        #expect(Diff.byteMask(0x0100_0000_0000_0001) == 0b1000_0001)
+        #expect(Diff.byteMask(0x0000_FF00_0000_0000) == 0b0010_0000)
+    }
+
+    @Test("applying a diff to a copy of the old page reproduces the new page")
+    func roundTrip() {
+        let p = Page()
+        var rng = SystemRandomNumberGenerator()
+        let c = p.cur.assumingMemoryBound(to: UInt8.self)
+        for _ in 0..<300 { c[Int.random(in: 0..<4096, using: &rng)] = UInt8.random(in: 1...255, using: &rng) }
+        let out = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        let (n, runs) = p.encode(into: out)
+        #expect(runs > 0)
+        let target = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        target.copyMemory(from: p.old, byteCount: 4096)
+        for run in Diff.Runs(out, bytes: n) {
+            Diff.apply(run, to: target + Int(run.address - p.address))
+        }
+        #expect(memcmp(target, p.cur, 4096) == 0)
+    }
+
+    @Test("small gaps join runs; large gaps split them")
+    func gaps() {
+        let p = Page()
+        let w = p.cur.assumingMemoryBound(to: UInt64.self)
+        w[0] = 1; w[3] = 1          // gap of 2 words: one run
+        w[100] = 1                  // gap of 96 words: a new run
+        let out = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        let (n, runs) = p.encode(into: out)
+        #expect(runs == 2)
+        let all = Array(Diff.Runs(out, bytes: n))
+        #expect(all.count == 2)
+        #expect(all[0].words == 4)
+        #expect(all[0].mask[1] == 0 && all[0].mask[2] == 0)
+        #expect(all[1].address == p.address + 800)
+    }
+
+    @Test("gap bytes never overwrite what the receiver has there")
+    func gapBytesInert() {
+        let p = Page()
+        let w = p.cur.assumingMemoryBound(to: UInt64.self)
+        w[0] = 7; w[2] = 9
+        let out = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        let (n, _) = p.encode(into: out)
+        let target = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        target.initializeMemory(as: UInt8.self, repeating: 0xAB, count: 4096)
+        for run in Diff.Runs(out, bytes: n) { Diff.apply(run, to: target + Int(run.address - p.address)) }
+        let t = target.assumingMemoryBound(to: UInt64.self)
+        // Only the changed low bytes travel; everything else stays the receiver's.
+        #expect(t[0] == 0xABAB_ABAB_ABAB_AB07 && t[2] == 0xABAB_ABAB_ABAB_AB09)
+        #expect(t[1] == 0xABAB_ABAB_ABAB_ABAB)
+    }
+
+    @Test("runs longer than the mask buffer are split and still exact")
+    func longRuns() {
+        let p = Page(bytes: 4096 * 16)
+        let c = p.cur.assumingMemoryBound(to: UInt64.self)
+        for i in 0..<(4096 * 16 / 8) { c[i] = UInt64(i) &* 0x9E37_79B9_7F4A_7C15 | 1 }
+        let out = UnsafeMutableRawPointer.allocate(byteCount: 1 << 21, alignment: 8)
+        let (n, runs) = p.encode(into: out, capacity: 1 << 21)
+        #expect(runs == 2)
+        let target = UnsafeMutableRawPointer.allocate(byteCount: p.bytes, alignment: 4096)
+        target.copyMemory(from: p.old, byteCount: p.bytes)
+        for run in Diff.Runs(out, bytes: n) { Diff.apply(run, to: target + Int(run.address - p.address)) }
+        #expect(memcmp(target, p.cur, p.bytes) == 0)
+    }
+
+    @Test("an encoder out of room reports overflow instead of writing past its buffer")
+    func overflow() {
+        let p = Page()
+        p.cur.initializeMemory(as: UInt8.self, repeating: 1, count: 4096)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+        let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
+        var enc = Diff.Encoder(out: out, capacity: 256, maskScratch: mask)
+        enc.add(current: p.cur, old: p.old, lo: p.address, hi: p.address + 4096)
+        enc.close()
+        #expect(enc.overflow)
+        #expect(enc.bytes <= 256)
+    }
+
+    @Test("two ranks writing neighbouring bytes of one word do not conflict")
+    func neighbouringBytes() {
+        let a = Page(), b = Page()
+        // Same address space on both "ranks": encode b's change as if at a's address.
+        a.cur.storeBytes(of: 0x11, toByteOffset: 0, as: UInt8.self)
+        b.cur.storeBytes(of: 0x22, toByteOffset: 1, as: UInt8.self)
+        let outA = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
+        let outB = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
+        let na = a.encode(into: outA).bytes
+        let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
+        var enc = Diff.Encoder(out: outB, capacity: 4096, maskScratch: mask)
+        enc.add(current: b.cur, old: b.old, lo: b.address, hi: b.address + 4096)
+        enc.close()
+        // Rewrite b's run address to a's page.
+        outB.storeBytes(of: UInt64(a.address), as: UInt64.self)
+        #expect(Diff.conflicts([(UnsafeRawPointer(outA), na), (UnsafeRawPointer(outB), enc.bytes)]).isEmpty)
+        let target = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        target.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+        for (o, n) in [(outA, na), (outB, enc.bytes)] {
+            for run in Diff.Runs(o, bytes: n) { Diff.apply(run, to: target + Int(run.address - a.address)) }
+        }
+        #expect(target.load(as: UInt16.self) == 0x2211)
+    }
+
+    @Test("the same byte written with different values is a conflict; with the same value it is not")
+    func conflicts() {
+        func diff(_ value: UInt8, at offset: Int, base: UInt) -> (UnsafeRawPointer, Int) {
+            let p = Page()
+            p.cur.storeBytes(of: value, toByteOffset: offset, as: UInt8.self)
+            let out = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
+            let n = p.encode(into: out).bytes
+            out.storeBytes(of: UInt64(base) + UInt64(offset & ~7), as: UInt64.self)
+            return (UnsafeRawPointer(out), n)
+        }
+        let base: UInt = 0x10000
+        let same = Diff.conflicts([diff(5, at: 12, base: base), diff(5, at: 12, base: base)])
+        #expect(same.isEmpty)
+        let different = Diff.conflicts([diff(5, at: 12, base: base), diff(6, at: 12, base: base), diff(7, at: 100, base: base)])
+        #expect(different == [Diff.Conflict(address: base + 12, rankA: 0, rankB: 1)])
+    }
+}

@@ -1,0 +1,126 @@
+// The failure paths: unsupported constructs, diverged ranks, races, a missing proxy, a killed rank,
+// and the ABI list. Each expects a clear `cape:` message and a non-zero exit, never a hang.
+import Foundation
+import Testing
+
+@Suite("failures end the job with a message", .serialized)
+struct FailureTests {
+    let library = Harness.libcapePath()
+    static let failures = Harness.packageRoot.appendingPathComponent("Tests/failures")
+
+    func compile(_ name: String, in dir: URL) throws -> String {
+        let exe = dir.appendingPathComponent(name).path
+        try Harness.compile(source: Self.failures.appendingPathComponent(name + ".c").path, output: exe)
+        return exe
+    }
+
+    func runCape(_ exe: String, ranks: Int = 2, args: [String] = [], extra: [String: String?] = [:]) throws -> ProcessResult {
+        let lib = try #require(library, Comment(rawValue: Harness.libcapeNotFoundMessage))
+        return try Harness.runWithCape(exe, arguments: args, library: lib, configuration: CapeConfiguration(ranks: ranks, threadsPerRank: 1),
+                                       extraEnvironment: extra, timeout: 60)
+    }
+
+    @Test("an entry point that is not implemented stops the program by name")
+    func unsupported() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let r = try runCape(try compile("unsupported_barrier", in: dir))
+        #expect(!r.timedOut && r.exitCode != 0)
+        #expect(r.stderrText.contains("cape: GOMP_barrier is not supported yet"), "stderr: \(Harness.clip(r.stderrText))")
+    }
+
+    @Test("ranks that take different paths are stopped before memory is merged")
+    func divergence() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let marker = dir.appendingPathComponent("marker").path
+        let r = try runCape(try compile("diverge", in: dir), args: [marker])
+        #expect(!r.timedOut && r.exitCode != 0)
+        #expect(r.stderrText.contains("cape: the ranks diverged"), "stderr: \(Harness.clip(r.stderrText))")
+    }
+
+    @Test("two ranks writing different values to one variable are reported, naming it")
+    func race() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let r = try runCape(try compile("race", in: dir))
+        #expect(!r.timedOut && r.exitCode != 0)
+        #expect(r.stderrText.contains("wrote different values to `shared_value`"), "stderr: \(Harness.clip(r.stderrText))")
+    }
+
+    @Test("a missing proxy is named with what to do")
+    func missingProxy() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let r = try runCape(try compile("race", in: dir), extra: ["CAPE_PROXY": "/nonexistent/cape-proxy"])
+        #expect(!r.timedOut && r.exitCode != 0)
+        #expect(r.stderrText.contains("cape: cape-proxy not found at /nonexistent/cape-proxy"), "stderr: \(Harness.clip(r.stderrText))")
+    }
+
+    @Test("a bad setting is refused by name")
+    func badSetting() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let r = try runCape(try compile("race", in: dir), extra: ["CAPE_THREADS_PER_RANK": "zero"])
+        #expect(!r.timedOut && r.exitCode != 0)
+        #expect(r.stderrText.contains("cape: CAPE_THREADS_PER_RANK=zero is not valid"), "stderr: \(Harness.clip(r.stderrText))")
+    }
+
+    @Test("killing one rank ends the whole job within 10 seconds")
+    func killedRank() throws {
+        let lib = try #require(library, Comment(rawValue: Harness.libcapeNotFoundMessage))
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = try compile("long_run", in: dir)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Harness.findExecutable("mpiexec") ?? "/usr/bin/mpiexec")
+        p.arguments = ["-n", "2", exe]
+        p.environment = Harness.capeEnvironment(library: lib, threadsPerRank: 1, verify: false, extra: [:])
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        p.standardInput = FileHandle.nullDevice
+        try p.run()
+        // Wait for the job to be running regions.
+        _ = out.fileHandleForReading.availableData
+        Thread.sleep(forTimeInterval: 2)
+        let ranks = try pids(of: exe)
+        #expect(ranks.count == 2, "expected 2 rank processes, found \(ranks)")
+        guard let victim = ranks.last else { p.terminate(); return }
+        let killedAt = Date()
+        kill(victim, SIGKILL)
+        while p.isRunning && Date().timeIntervalSince(killedAt) < 30 { Thread.sleep(forTimeInterval: 0.1) }
+        let took = Date().timeIntervalSince(killedAt)
+        if p.isRunning { p.terminate() }
+        #expect(took < 10, "the job ran on for \(took) s after a rank was killed")
+        #expect(try pids(of: exe).isEmpty, "rank processes were left behind")
+    }
+
+    private func pids(of exe: String) throws -> [pid_t] {
+        var found: [pid_t] = []
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
+            guard let pid = pid_t(entry) else { continue }
+            if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/exe"), target == exe {
+                found.append(pid)
+            }
+        }
+        return found.sorted()
+    }
+
+    @Test("libcape.so defines every GOMP_ and omp_ symbol that libgomp.so.1 exports")
+    func abi() throws {
+        let lib = try #require(library, Comment(rawValue: Harness.libcapeNotFoundMessage))
+        func symbols(_ path: String) throws -> Set<String> {
+            let r = try Harness.run("/usr/bin/nm", ["-D", "--defined-only", path], environment: ProcessInfo.processInfo.environment)
+            return Set(r.stdoutText.split(separator: "\n").compactMap { line -> String? in
+                guard let name = line.split(separator: " ").last else { return nil }
+                let s = String(name.split(separator: "@").first ?? name)
+                return (s.hasPrefix("GOMP_") || s.hasPrefix("omp_")) && !s.contains(".") ? s : nil
+            })
+        }
+        let gomp = try symbols("/usr/lib/x86_64-linux-gnu/libgomp.so.1")
+        #expect(gomp.count > 300)
+        let missing = gomp.subtracting(try symbols(lib)).sorted()
+        #expect(missing.isEmpty, "libcape.so lacks: \(missing.joined(separator: " "))")
+    }
+}
