@@ -24,7 +24,7 @@ public struct Settings: Sendable, Equatable {
         Entry(name: "CAPE_VERIFY", defaultValue: "0",
               meaning: "1: after every region, hash all tracked memory and stop if ranks differ"),
         Entry(name: "CAPE_TRACE", defaultValue: "0",
-              meaning: "1: one line per region on stderr; 2: also every entry point"),
+              meaning: "1: one line per region on stderr; 2: also fork details; 3: also the tracked memory"),
         Entry(name: "CAPE_STDIN", defaultValue: "replicate",
               meaning: "replicate: rank 0 reads stdin to its end at start and every rank gets a copy; rank0: leave stdin alone"),
         Entry(name: "CAPE_CHANNEL_GB", defaultValue: "64",

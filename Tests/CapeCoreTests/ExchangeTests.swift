@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import CapeCore
 
@@ -94,6 +95,13 @@ struct SettingsTests {
             try Settings.parse(["CAPE_THREADS_PER_RANK": "0"])
         }
         #expect(throws: Settings.Problem.self) { try Settings.parse(["CAPE_STDIN": "sometimes"]) }
+    }
+
+    @Test("the README documents every setting of the table")
+    func readme() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        for e in Settings.table { #expect(text.contains("| `\(e.name)` |"), "README lacks \(e.name)") }
     }
 
     @Test("every setting the parser reads is in the documented table")
