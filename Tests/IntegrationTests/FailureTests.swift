@@ -20,50 +20,40 @@ struct FailureTests {
                                        extraEnvironment: extra, timeout: 60)
     }
 
-    @Test("an entry point that is not implemented stops the program by name")
-    func unsupported() throws {
+    /// Runs a program of Tests/failures at -n 2 and expects a non-zero exit with `message` on stderr.
+    func expectFailure(_ program: String, message: String, args: (URL) -> [String] = { _ in [] },
+                       extra: [String: String?] = [:]) throws {
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
-        let r = try runCape(try compile("unsupported_barrier", in: dir))
-        #expect(!r.timedOut && r.exitCode != 0)
-        #expect(r.stderrText.contains("cape: GOMP_barrier is not supported yet"), "stderr: \(Harness.clip(r.stderrText))")
+        let r = try runCape(try compile(program, in: dir), args: args(dir), extra: extra)
+        #expect(!r.timedOut && r.exitCode != 0, "\(program): \(r.statusDescription)")
+        #expect(r.stderrText.contains(message), "\(program) stderr: \(Harness.clip(r.stderrText))")
+    }
+
+    @Test("an entry point that is not implemented stops the program by name")
+    func unsupported() throws {
+        try expectFailure("unsupported_barrier", message: "cape: GOMP_barrier is not supported yet")
     }
 
     @Test("ranks that take different paths are stopped before memory is merged")
     func divergence() throws {
-        let dir = try Harness.makeTemporaryDirectory()
-        defer { Harness.removeDirectory(dir) }
-        let marker = dir.appendingPathComponent("marker").path
-        let r = try runCape(try compile("diverge", in: dir), args: [marker])
-        #expect(!r.timedOut && r.exitCode != 0)
-        #expect(r.stderrText.contains("cape: the ranks diverged"), "stderr: \(Harness.clip(r.stderrText))")
+        try expectFailure("diverge", message: "cape: the ranks diverged", args: { [$0.appendingPathComponent("marker").path] })
     }
 
     @Test("two ranks writing different values to one variable are reported, naming it")
     func race() throws {
-        let dir = try Harness.makeTemporaryDirectory()
-        defer { Harness.removeDirectory(dir) }
-        let r = try runCape(try compile("race", in: dir))
-        #expect(!r.timedOut && r.exitCode != 0)
-        #expect(r.stderrText.contains("wrote different values to `shared_value`"), "stderr: \(Harness.clip(r.stderrText))")
+        try expectFailure("race", message: "wrote different values to `shared_value`")
     }
 
     @Test("a missing proxy is named with what to do")
     func missingProxy() throws {
-        let dir = try Harness.makeTemporaryDirectory()
-        defer { Harness.removeDirectory(dir) }
-        let r = try runCape(try compile("race", in: dir), extra: ["CAPE_PROXY": "/nonexistent/cape-proxy"])
-        #expect(!r.timedOut && r.exitCode != 0)
-        #expect(r.stderrText.contains("cape: cape-proxy not found at /nonexistent/cape-proxy"), "stderr: \(Harness.clip(r.stderrText))")
+        try expectFailure("race", message: "cape: cape-proxy not found at /nonexistent/cape-proxy",
+                          extra: ["CAPE_PROXY": "/nonexistent/cape-proxy"])
     }
 
     @Test("a bad setting is refused by name")
     func badSetting() throws {
-        let dir = try Harness.makeTemporaryDirectory()
-        defer { Harness.removeDirectory(dir) }
-        let r = try runCape(try compile("race", in: dir), extra: ["CAPE_THREADS_PER_RANK": "zero"])
-        #expect(!r.timedOut && r.exitCode != 0)
-        #expect(r.stderrText.contains("cape: CAPE_THREADS_PER_RANK=zero is not valid"), "stderr: \(Harness.clip(r.stderrText))")
+        try expectFailure("race", message: "cape: CAPE_THREADS_PER_RANK=zero is not valid", extra: ["CAPE_THREADS_PER_RANK": "zero"])
     }
 
     @Test("killing one rank ends the whole job within 10 seconds")
