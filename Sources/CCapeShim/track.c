@@ -56,12 +56,6 @@ void cape_tracker_exclude(uintptr_t start, uintptr_t end) {
 
 void cape_tracker_set_stack_limit(uintptr_t startup_block) { stack_limit = startup_block; }
 
-static int is_excluded(uintptr_t s, uintptr_t e) {
-    for (uint32_t i = 0; i < nexcluded; i++)
-        if (s < excluded[i].end && e > excluded[i].start) return 1;
-    return 0;
-}
-
 /* Libraries whose writable data is runtime state, not program state. */
 static int runtime_library(const char *path) {
     const char *b = strrchr(path, '/');
