@@ -89,6 +89,15 @@ static inline void cape_cpu_relax_shim(void) {
 #endif
 }
 
+/* Copies a page into the next twin slot and records it; returns the page's new state word. */
+static uint32_t take_twin(uintptr_t page) {
+    uint64_t slot = __atomic_fetch_add(&dirty_count, 1, __ATOMIC_ACQ_REL);
+    if (slot >= twin_cap) cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
+    memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
+    dirty_pages[slot] = page;
+    return (uint32_t)(2 + slot);
+}
+
 /* Twins every still-protected page of [s, e) within r (the page `held` is already ours) and
    unprotects the span in one call. */
 static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t held) {
@@ -98,14 +107,9 @@ static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t h
         uint64_t idx = (p - r->start) / PAGE;
         if (p == held) continue;
         uint32_t expect = 0;
-        if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            /* Twin now: once the span is writable nothing would tell us about this page. */
-            uint64_t slot = __atomic_fetch_add(&dirty_count, 1, __ATOMIC_ACQ_REL);
-            if (slot >= twin_cap) cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
-            memcpy(twin_base + slot * PAGE, (const void *)p, PAGE);
-            dirty_pages[slot] = p;
-            r->state[idx] = (uint32_t)(2 + slot); /* published by the release below */
-        }
+        /* Twin now: once the span is writable nothing would tell us about this page. */
+        if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            __atomic_store_n(&r->state[idx], take_twin(p), __ATOMIC_RELEASE);
     }
     return mprotect((void *)s, e - s, r->prot);
 }
@@ -115,10 +119,7 @@ static void handle_write(cape_range_t *r, uintptr_t addr) {
     uint64_t idx = (page - r->start) / PAGE;
     uint32_t expect = 0;
     if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        uint64_t slot = __atomic_fetch_add(&dirty_count, 1, __ATOMIC_ACQ_REL);
-        if (slot >= twin_cap) cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
-        memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
-        dirty_pages[slot] = page;
+        uint32_t state = take_twin(page);
         if (mprotect((void *)page, PAGE, r->prot) != 0) {
             if (errno != ENOMEM) cape_die("mprotect failed while tracking a write (check the memory limits)");
             uintptr_t g = page & ~(uintptr_t)(65536 - 1);
@@ -130,7 +131,7 @@ static void handle_write(cape_range_t *r, uintptr_t addr) {
             }
             __atomic_thread_fence(__ATOMIC_RELEASE);
         }
-        __atomic_store_n(&r->state[idx], (uint32_t)(2 + slot), __ATOMIC_RELEASE);
+        __atomic_store_n(&r->state[idx], state, __ATOMIC_RELEASE);
         return;
     }
     /* Another thread is twinning this page: wait until it is writable. */
@@ -349,7 +350,6 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     if (info) {
         info->nranges = nranges;
         info->tracked_bytes = bytes;
-        info->ndirty = 0;
         info->brk = (uintptr_t)sbrk(0);
     }
     return 0;

@@ -46,7 +46,6 @@ enum cape_range_kind { CAPE_RANGE_DATA = 0, CAPE_RANGE_HEAP = 1, CAPE_RANGE_ANON
 typedef struct cape_tracker_info {
     uint32_t nranges;
     uint64_t tracked_bytes;
-    uint64_t ndirty;
     uint64_t brk;
 } cape_tracker_info_t;
 
