@@ -23,6 +23,7 @@ enum Region {
         let saved = t.pointee
         t.pointee.thread_num = 0
         t.pointee.team_size = 1
+        if t.pointee.level == 0 { t.pointee.top_thread_num = 0; t.pointee.top_team_size = 1 }
         t.pointee.level += 1
         t.pointee.rt_depth -= 1
         fn(data)

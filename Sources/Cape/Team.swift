@@ -77,12 +77,16 @@ final class Pool: @unchecked Sendable {
     func enterShare(_ index: Int) {
         let t = cape_self()!
         if index == 0 { saved = t.pointee }
-        let outer = index == 0 ? saved : cape_thread_t(rt_depth: 1, thread_num: 0, team_size: 1, level: 0, active_level: 0, local_index: -1)
+        let outer = index == 0 ? saved : cape_thread_t(rt_depth: 1, thread_num: 0, team_size: 1, level: 0, active_level: 0, local_index: -1, top_thread_num: 0, top_team_size: 1)
         t.pointee.thread_num = Int32(base + index)
         t.pointee.team_size = Int32(teamSize)
         t.pointee.level = outer.level + 1
         t.pointee.active_level = outer.active_level + (teamSize > 1 ? 1 : 0)
         t.pointee.local_index = Int32(index)
+        if outer.level == 0 {
+            t.pointee.top_thread_num = Int32(base + index)
+            t.pointee.top_team_size = Int32(teamSize)
+        }
         t.pointee.rt_depth = index == 0 ? outer.rt_depth - 1 : 0
     }
 
@@ -91,7 +95,7 @@ final class Pool: @unchecked Sendable {
         if t.pointee.local_index == 0 {
             t.pointee = saved
         } else {
-            t.pointee = cape_thread_t(rt_depth: 1, thread_num: 0, team_size: 1, level: 0, active_level: 0, local_index: -1)
+            t.pointee = cape_thread_t(rt_depth: 1, thread_num: 0, team_size: 1, level: 0, active_level: 0, local_index: -1, top_thread_num: 0, top_team_size: 1)
         }
     }
 

@@ -15,6 +15,8 @@ typedef struct cape_thread {
     int32_t level;        /* nesting level of parallel regions, 0 in sequential code */
     int32_t active_level; /* levels whose team has more than one thread */
     int32_t local_index;  /* index among this rank's local threads, -1 outside a region */
+    int32_t top_thread_num; /* thread number in the outermost region (level 1); 0 outside */
+    int32_t top_team_size;  /* size of the outermost region's team; 1 outside */
 } cape_thread_t;
 cape_thread_t *cape_self(void);
 
