@@ -26,8 +26,9 @@
 
 enum cape_op {
     CAPE_OP_NONE = 0,
-    /* Proxy start-up: MPI_Init, then allgather of arg0 (local thread count of each rank).
-       Answer: result0 = rank, result1 = size, data area = size x uint64 local thread counts. */
+    /* Proxy start-up: MPI_Init, then allgather of arg0 (local thread count of each rank) and arg1
+       (host identity). Answer: result0 = rank, result1 = size, data area = size x {uint64 local
+       thread count, uint64 host identity}. */
     CAPE_OP_HELLO = 1,
     /* Recursive-doubling exchange: the data area holds this rank's segment of `len` bytes.
        Answer: the data area holds every rank's segment, concatenated, `len` = total bytes. */

@@ -51,47 +51,102 @@ struct region_args {
     unsigned num_threads, flags;
     uintptr_t entry_sp;
     int old_abi;
+    const cape_ws_preset_t *preset;
 };
 
 static void run_region(void *p) {
     struct region_args *a = p;
-    if (a->old_abi) cape_swift_parallel_start(a->fn, a->data, a->num_threads, a->flags, a->entry_sp);
-    else cape_swift_parallel(a->fn, a->data, a->num_threads, a->flags, a->entry_sp);
+    if (a->old_abi) cape_swift_parallel_start(a->fn, a->data, a->num_threads, a->flags, a->entry_sp, a->preset);
+    else cape_swift_parallel(a->fn, a->data, a->num_threads, a->flags, a->entry_sp, a->preset);
 }
+
+uintptr_t cape_stack_pointer(void) { return (uintptr_t)__builtin_frame_address(0); }
 
 static void run_end(void *p) { (void)p; cape_swift_parallel_end(); }
 
 /* Stack pointer of our caller just before its call instruction. */
 #define CALLER_SP() ((uintptr_t)__builtin_frame_address(0) + 2 * sizeof(void *))
 
-__attribute__((noinline)) CLEAN_RETURN void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags) {
+/* Every parallel entry point comes here with its caller's stack pointer. Inlined into each entry
+   point, so that CALLER_SP() is taken in the frame the program called. */
+static inline __attribute__((always_inline)) void parallel_common(void (*fn)(void *), void *data, unsigned num_threads,
+                                                                  unsigned flags, uintptr_t sp, int old_abi,
+                                                                  const cape_ws_preset_t *preset) {
     cape_thread_t *self = cape_self();
-    uintptr_t sp = CALLER_SP();
     self->rt_depth++;
     if (self->level > 0 || !master_stack_top) {
-        cape_swift_parallel(fn, data, num_threads, flags, sp);
+        if (old_abi) cape_swift_parallel_start(fn, data, num_threads, flags, sp, preset);
+        else cape_swift_parallel(fn, data, num_threads, flags, sp, preset);
     } else {
-        struct region_args a = { fn, data, num_threads, flags, sp, 0 };
+        struct region_args a = { fn, data, num_threads, flags, sp, old_abi, preset };
         cape_call_on_stack(run_region, &a, master_stack_top);
     }
     self->rt_depth--;
     clear_vector_registers();
 }
 
+__attribute__((noinline)) CLEAN_RETURN void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags) {
+    parallel_common(fn, data, num_threads, flags, CALLER_SP(), 0, NULL);
+}
+
 /* Old ABI: the caller runs the master's share itself, on the main stack, between the two calls.
    Its frames lie below the entry stack pointer, where nothing is tracked. */
 __attribute__((noinline)) CLEAN_RETURN void GOMP_parallel_start(void (*fn)(void *), void *data, unsigned num_threads) {
-    cape_thread_t *self = cape_self();
-    uintptr_t sp = CALLER_SP();
-    self->rt_depth++;
-    if (self->level > 0 || !master_stack_top) {
-        cape_swift_parallel_start(fn, data, num_threads, 0, sp);
-    } else {
-        struct region_args a = { fn, data, num_threads, 0, sp, 1 };
-        cape_call_on_stack(run_region, &a, master_stack_top);
+    parallel_common(fn, data, num_threads, 0, CALLER_SP(), 1, NULL);
+}
+
+/* Combined constructs: the team starts with its first work share already set up. */
+enum { GFS_RUNTIME = 0, GFS_STATIC = 1, GFS_DYNAMIC = 2, GFS_GUIDED = 3 };
+
+#define PARALLEL_LOOP(name, sched)                                                                                   \
+    __attribute__((noinline)) CLEAN_RETURN void name(void (*fn)(void *), void *data, unsigned num_threads, long start, \
+                                                     long end, long incr, long chunk, unsigned flags) {               \
+        cape_ws_preset_t p = { 1, sched, start, end, incr, chunk, 0 };                                               \
+        parallel_common(fn, data, num_threads, flags, CALLER_SP(), 0, &p);                                           \
     }
-    self->rt_depth--;
-    clear_vector_registers();
+PARALLEL_LOOP(GOMP_parallel_loop_static, GFS_STATIC)
+PARALLEL_LOOP(GOMP_parallel_loop_dynamic, GFS_DYNAMIC)
+PARALLEL_LOOP(GOMP_parallel_loop_guided, GFS_GUIDED)
+PARALLEL_LOOP(GOMP_parallel_loop_nonmonotonic_dynamic, GFS_DYNAMIC)
+PARALLEL_LOOP(GOMP_parallel_loop_nonmonotonic_guided, GFS_GUIDED)
+
+#define PARALLEL_LOOP_RUNTIME(name)                                                                                  \
+    __attribute__((noinline)) CLEAN_RETURN void name(void (*fn)(void *), void *data, unsigned num_threads, long start, \
+                                                     long end, long incr, unsigned flags) {                           \
+        cape_ws_preset_t p = { 1, GFS_RUNTIME, start, end, incr, 0, 0 };                                             \
+        parallel_common(fn, data, num_threads, flags, CALLER_SP(), 0, &p);                                           \
+    }
+PARALLEL_LOOP_RUNTIME(GOMP_parallel_loop_runtime)
+PARALLEL_LOOP_RUNTIME(GOMP_parallel_loop_nonmonotonic_runtime)
+PARALLEL_LOOP_RUNTIME(GOMP_parallel_loop_maybe_nonmonotonic_runtime)
+
+/* Old-ABI combined loops: no flags; the caller runs the master's share between _start and _end. */
+#define PARALLEL_LOOP_START(name, sched)                                                                             \
+    __attribute__((noinline)) CLEAN_RETURN void name(void (*fn)(void *), void *data, unsigned num_threads, long start, \
+                                                     long end, long incr, long chunk) {                               \
+        cape_ws_preset_t p = { 1, sched, start, end, incr, chunk, 0 };                                               \
+        parallel_common(fn, data, num_threads, 0, CALLER_SP(), 1, &p);                                               \
+    }
+PARALLEL_LOOP_START(GOMP_parallel_loop_static_start, GFS_STATIC)
+PARALLEL_LOOP_START(GOMP_parallel_loop_dynamic_start, GFS_DYNAMIC)
+PARALLEL_LOOP_START(GOMP_parallel_loop_guided_start, GFS_GUIDED)
+
+__attribute__((noinline)) CLEAN_RETURN void GOMP_parallel_loop_runtime_start(void (*fn)(void *), void *data, unsigned num_threads,
+                                                                              long start, long end, long incr) {
+    cape_ws_preset_t p = { 1, GFS_RUNTIME, start, end, incr, 0, 0 };
+    parallel_common(fn, data, num_threads, 0, CALLER_SP(), 1, &p);
+}
+
+__attribute__((noinline)) CLEAN_RETURN void GOMP_parallel_sections(void (*fn)(void *), void *data, unsigned num_threads,
+                                                                   unsigned count, unsigned flags) {
+    cape_ws_preset_t p = { 2, 0, 0, 0, 0, 0, count };
+    parallel_common(fn, data, num_threads, flags, CALLER_SP(), 0, &p);
+}
+
+__attribute__((noinline)) CLEAN_RETURN void GOMP_parallel_sections_start(void (*fn)(void *), void *data, unsigned num_threads,
+                                                                         unsigned count) {
+    cape_ws_preset_t p = { 2, 0, 0, 0, 0, 0, count };
+    parallel_common(fn, data, num_threads, 0, CALLER_SP(), 1, &p);
 }
 
 __attribute__((noinline)) CLEAN_RETURN void GOMP_parallel_end(void) {

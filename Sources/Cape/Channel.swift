@@ -76,9 +76,10 @@ final class Channel {
 
     /// One request, answered when the proxy is done. Checks once a second that the proxy lives:
     /// a dead proxy ends the program with a message instead of a hang.
-    func call(_ op: cape_op, arg0: UInt64 = 0, len: Int = 0) -> Answer {
+    func call(_ op: cape_op, arg0: UInt64 = 0, arg1: UInt64 = 0, len: Int = 0) -> Answer {
         control.pointee.op = op.rawValue
         control.pointee.arg0 = arg0
+        control.pointee.arg1 = arg1
         control.pointee.len = UInt64(len)
         let before = withUnsafeMutablePointer(to: &control.pointee.response) { cape_load_acquire_u32($0) }
         withUnsafeMutablePointer(to: &control.pointee.request) { w in

@@ -9,7 +9,10 @@ typealias OutlinedFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
 enum Region {
     nonisolated(unsafe) static var seq: UInt64 = 0
-    private nonisolated(unsafe) static var current: (fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t, tracked: Bool, start: Double)?
+    private nonisolated(unsafe) static var current: (fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t, tracked: Bool, start: Double, local: Int)?
+    /// Sync points (barriers) passed in the current region.
+    private nonisolated(unsafe) static var barriers: UInt64 = 0
+    static var entrySP: UInt { current?.sp ?? 0 }
     private nonisolated(unsafe) static let maskScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
 
     /// The team size of a region that asks for `numThreads` (0: no num_threads clause).
@@ -18,21 +21,23 @@ enum Region {
     }
 
     /// A region inside a region, or a team of one: every rank runs it whole, as sequential code.
-    static func serialized(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?) {
+    static func serialized(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, preset: cape_ws_preset_t?) {
         let t = cape_self()!
         let saved = t.pointee
         t.pointee.thread_num = 0
         t.pointee.team_size = 1
         if t.pointee.level == 0 { t.pointee.top_thread_num = 0; t.pointee.top_team_size = 1 }
         t.pointee.level += 1
+        Work.enterShare(preset)
         t.pointee.rt_depth -= 1
         fn(data)
         t.pointee = saved
     }
 
     /// Fork: the team's threads on this rank start; the master's share is left to the caller.
-    static func begin(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ team: TeamLayout, entrySP: UInt) {
+    static func begin(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ team: TeamLayout, entrySP: UInt, preset: cape_ws_preset_t?) {
         seq &+= 1
+        barriers = 0
         let local = team.counts[Runtime.rank]
         let tracked = Runtime.distributed
         var info = cape_tracker_info_t()
@@ -40,11 +45,14 @@ enum Region {
         if tracked {
             Output.beginRegion()
             if cape_tracker_scan(entrySP, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
-            if cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
+            // A rank without threads in this team writes nothing: it only takes part in the exchanges.
+            if local > 0, cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
         }
         if Runtime.settings.trace >= 3 { traceRanges() }
-        current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start)
-        Pool.shared.dispatch(fn: fn, data: data, base: team.bases[Runtime.rank], teamSize: team.size, local: local)
+        current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start, local)
+        Sync.localThreads = local
+        Sync.firstRankThreads = team.counts[0]
+        Pool.shared.dispatch(fn: fn, data: data, base: team.bases[Runtime.rank], teamSize: team.size, local: local, preset: preset)
         trace(2, "region #\(seq) forked: \(local) of \(team.size) threads")
     }
 
@@ -52,8 +60,12 @@ enum Region {
     static func end() {
         Pool.shared.join()
         guard let c = current else { return }
-        current = nil
-        guard c.tracked else { return }
+        guard c.tracked else {
+            current = nil
+            Sync.advance()
+            return
+        }
+        if c.local == 0 { idle(c); return }
         let (diff, runs, dirty) = encode()
         let body = channel().data + Segment.headerBytes
         let printed = Output.endRegion(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
@@ -61,12 +73,77 @@ enum Region {
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
         let segments = synchronize(kind: .region, fn: c.fn, data: c.data, sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
                                    diffBytes: diff, outBytes: printed.out, errBytes: printed.err, applyDiffs: true)
+        current = nil
+        Sync.advance()
+        finishRegion(c, segments, dirty: dirty, payload: payload)
+    }
+
+    /// A rank that hosts no thread of this team: it takes part in each of the team's exchanges,
+    /// applying what the others wrote, until the region ends.
+    private static func idle(_ c: (fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t, tracked: Bool, start: Double, local: Int)) {
+        while true {
+            let segments = synchronize(kind: .idle, fn: c.fn, data: UInt(barriers), sp: c.sp, info: c.info, applyDiffs: true)
+            let kinds = segments.map { $0.fingerprint.kind }.filter { $0 != SegmentKind.idle.rawValue }
+            Sync.advance()
+            if kinds.first == SegmentKind.region.rawValue {
+                current = nil
+                finishRegion(c, segments, dirty: 0, payload: 0)
+                return
+            }
+            barriers += 1
+            Output.print(segments)
+        }
+    }
+
+    private static func finishRegion(_ c: (fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t, tracked: Bool, start: Double, local: Int),
+                                     _ segments: [Segment.View], dirty: Int, payload: Int) {
         Output.print(segments)
         cape_tracker_reset()
         if Runtime.settings.verify { verify(fn: c.fn, info: c.info, stackHash: writtenStackHash(segments)) }
         if Runtime.settings.trace > 0 {
             trace(1, "region #\(seq) \(symbol(c.fn)): \(dirty) dirty pages, \(payload) diff bytes, \(String(format6: (wtime() - c.start) * 1e6)) us")
         }
+    }
+
+    /// A barrier inside the region, run by the last local thread to arrive while the others wait:
+    /// the same exchange as at the end of the region, then tracking starts again.
+    static func midSync() {
+        guard let c = current, c.tracked else {
+            Sync.receiveCopy(local: true, blob: nil, bytes: 0)
+            Sync.advance()
+            return
+        }
+        barriers += 1
+        let (diff, runs, _) = encode()
+        let body = channel().data + Segment.headerBytes
+        let printed = Output.take(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
+        var payload = diff + printed.out + printed.err
+        if let p = Sync.published {
+            // copyprivate: the executor's data pointer and the live part of its stack.
+            let n = Int(p.high - p.low)
+            if payload + 24 + n > channel().capacity - Segment.headerBytes { fatal("copyprivate data does not fit the channel (raise CAPE_CHANNEL_GB)") }
+            let out = body + payload
+            out.storeBytes(of: UInt64(p.data), as: UInt64.self)
+            out.storeBytes(of: UInt64(p.low), toByteOffset: 8, as: UInt64.self)
+            out.storeBytes(of: UInt64(p.high), toByteOffset: 16, as: UInt64.self)
+            memcpy(out + 24, UnsafeRawPointer(bitPattern: p.low)!, n)
+            payload += 24 + n
+        }
+        if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
+        let segments = synchronize(kind: .barrier, fn: c.fn, data: UInt(barriers), sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
+                                   diffBytes: diff, outBytes: printed.out, errBytes: printed.err, applyDiffs: true)
+        Output.print(segments)
+        if let s = segments.first(where: { $0.extraBytes > 0 }) {
+            Sync.receiveCopy(local: s.rank == Runtime.rank, blob: s.extra, bytes: s.extraBytes)
+        } else {
+            Sync.receiveCopy(local: true, blob: nil, bytes: 0)
+        }
+        cape_tracker_reset()
+        var info = cape_tracker_info_t()
+        if cape_tracker_scan(c.sp, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
+        if cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
+        current = (c.fn, c.data, c.sp, info, c.tracked, c.start, c.local)
+        Sync.advance()
     }
 
     /// Encodes the pages written in this region into the channel, after the segment header.
@@ -114,7 +191,7 @@ enum Region {
         } catch {
             fatal("the exchange after region #\(seq) returned malformed data (\(error)); please report this")
         }
-        for s in segments where s.fingerprint != f {
+        for s in segments where s.fingerprint != f && s.fingerprint.kind != SegmentKind.idle.rawValue && kind != .idle {
             let theirs = s.fingerprint
             if Runtime.settings.trace > 0 { traceRanges() }
             let what = SegmentKind(rawValue: theirs.kind)?.name ?? "something unknown"
@@ -246,26 +323,31 @@ extension String {
 // ---- entry points called by the C trampolines (Sources/CCapeShim/entry.c) ----
 
 @_cdecl("cape_swift_parallel")
-func capeSwiftParallel(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ numThreads: UInt32, _ flags: UInt32, _ entrySP: UInt) {
+func capeSwiftParallel(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ numThreads: UInt32, _ flags: UInt32, _ entrySP: UInt,
+                       _ presetPointer: UnsafePointer<cape_ws_preset_t>?) {
     if !Runtime.started { fatal("a parallel region ran before libcape started (a constructor of a library that runs before libcape?)") }
-    if cape_self()!.pointee.level > 0 { Region.serialized(fn, data); return }
+    let preset = presetPointer?.pointee
+    if cape_self()!.pointee.level > 0 { Region.serialized(fn, data, preset: preset); return }
     let team = Region.layout(numThreads)
-    if team.size == 1 { Region.serialized(fn, data); return }
-    Region.begin(fn, data, team, entrySP: entrySP)
+    if team.size == 1 { Region.serialized(fn, data, preset: preset); return }
+    Region.begin(fn, data, team, entrySP: entrySP, preset: preset)
     if team.counts[Runtime.rank] > 0 { Pool.shared.runShare(0) }
     Region.end()
 }
 
 @_cdecl("cape_swift_parallel_start")
-func capeSwiftParallelStart(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ numThreads: UInt32, _ flags: UInt32, _ entrySP: UInt) {
+func capeSwiftParallelStart(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ numThreads: UInt32, _ flags: UInt32, _ entrySP: UInt,
+                            _ presetPointer: UnsafePointer<cape_ws_preset_t>?) {
     if !Runtime.started { fatal("a parallel region ran before libcape started") }
     let t = cape_self()!
+    let preset = presetPointer?.pointee
     if t.pointee.level > 0 {
         // Nested: the caller runs fn itself; it is the only thread of its team.
         nestedOldABI.append(t.pointee)
         t.pointee.thread_num = 0
         t.pointee.team_size = 1
         t.pointee.level += 1
+        Work.enterShare(preset)
         return
     }
     var team = Region.layout(numThreads)
@@ -273,7 +355,7 @@ func capeSwiftParallelStart(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, 
         // The caller will run the master's share whatever we do: give every rank at least one thread.
         team = TeamLayout.make(capacities: Runtime.capacities, requested: max(team.size, Runtime.size))
     }
-    Region.begin(fn, data, team, entrySP: entrySP)
+    Region.begin(fn, data, team, entrySP: entrySP, preset: preset)
     Pool.shared.enterShare(0)
     t.pointee.rt_depth += 1 // the trampoline takes it back on return
 }

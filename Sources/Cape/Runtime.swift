@@ -63,6 +63,7 @@ func capeSwiftStart() {
     if cape_tracker_init(twins, twinBytes, scratch, scratchBytes) != 0 { fatal("cannot install the SIGSEGV handler: \(errnoText())") }
     let masterTop = Runtime.stack(0) + Runtime.stackBytes
     cape_set_master_stack(masterTop)
+    let counters = cape_reserve(Counters.bytes, "loop counters")!
 
     let localRanks = launcherValue(launch, "MPI_LOCALNRANKS").flatMap { Int($0) }
         ?? launcherValue(launch, "SLURM_NTASKS_PER_NODE").flatMap { Int($0) } ?? 1
@@ -74,13 +75,25 @@ func capeSwiftStart() {
         Runtime.channel = channel
         channel.spawnProxy(path: proxyPath(launch), launcherEnv: launcherEnv(launch))
         if launch.launcher_fd >= 0 { close(launch.launcher_fd) }
-        let a = channel.call(CAPE_OP_HELLO, arg0: UInt64(mine))
+        let a = channel.call(CAPE_OP_HELLO, arg0: UInt64(mine), arg1: hostIdentity())
         Runtime.rank = Int(a.result0)
         Runtime.size = Int(a.result1)
-        Runtime.capacities = (0..<Runtime.size).map { Int(channel.data.load(fromByteOffset: $0 * 8, as: UInt64.self)) }
+        Runtime.capacities = (0..<Runtime.size).map { Int(channel.data.load(fromByteOffset: $0 * 16, as: UInt64.self)) }
+        let hosts = Set((0..<Runtime.size).map { channel.data.load(fromByteOffset: $0 * 16 + 8, as: UInt64.self) })
+        Counters.shared = hosts.count == 1
     } else {
         Runtime.capacities = [mine]
     }
+    if Runtime.size > 1 && Counters.shared { shareCounters(counters) }
+    Counters.base = counters.assumingMemoryBound(to: UInt64.self)
+    if !Counters.shared && Runtime.rank == 0 {
+        cape_write_err("cape: the ranks run on \(Runtime.size) hosts: dynamic and guided schedules and sections are spread statically, without load balance across ranks\n")
+    }
+    if let v = env["OMP_SCHEDULE"] { RunSchedule.parse(v) }
+    if let v = env["OMP_CANCELLATION"], v.lowercased() == "true" {
+        fatal("cancellation (OMP_CANCELLATION=true) is not supported yet (unset OMP_CANCELLATION)")
+    }
+    _ = Work.frames // allocated now, from the runtime arena
     Runtime.defaultTeam = Runtime.capacities.reduce(0, +)
     if let v = env["OMP_NUM_THREADS"], let first = v.split(separator: ",").first, let n = Int(first), n > 0 {
         Runtime.defaultTeam = n
@@ -92,6 +105,54 @@ func capeSwiftStart() {
     }
     Runtime.started = true
     trace(1, "rank \(Runtime.rank) of \(Runtime.size), \(mine) local threads, team of \(Runtime.defaultTeam)")
+}
+
+/// Names the machine: ranks with the same identity can share memory.
+private func hostIdentity() -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    func mix(_ bytes: [UInt8]) { for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 } }
+    var name = [CChar](repeating: 0, count: 256)
+    gethostname(&name, 255)
+    mix(name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) })
+    let fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC)
+    if fd >= 0 {
+        var buf = [UInt8](repeating: 0, count: 64)
+        let n = read(fd, &buf, 64)
+        close(fd)
+        if n > 0 { mix(Array(buf.prefix(n))) }
+    }
+    return h
+}
+
+/// Ranks on one host map one memory for the loop counters: rank 0 creates it, names it to the
+/// others, and removes the name once every rank has it mapped.
+private func shareCounters(_ at: UnsafeMutableRawPointer) {
+    let channel = Runtime.channel!
+    var name = ""
+    var fd: Int32 = -1
+    if Runtime.rank == 0 {
+        var r: UInt64 = 0
+        arc4random_buf(&r, 8)
+        name = "/cape-\(getpid())-\(String(r, radix: 16))"
+        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if fd < 0 || ftruncate(fd, off_t(Counters.bytes)) != 0 {
+            fatal("cannot create the loop counters in /dev/shm\(name): \(errnoText()) (check that /dev/shm is writable)")
+        }
+        channel.data.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        _ = name.withCString { strcpy(channel.data.assumingMemoryBound(to: CChar.self), $0) }
+    }
+    _ = channel.call(CAPE_OP_BCAST, arg0: 0, len: 64)
+    if Runtime.rank != 0 {
+        name = String(cString: channel.data.assumingMemoryBound(to: CChar.self))
+        fd = shm_open(name, O_RDWR | O_CLOEXEC, 0)
+        if fd < 0 { fatal("cannot open the loop counters in /dev/shm\(name): \(errnoText()) (check that /dev/shm is writable)") }
+    }
+    if mmap(at, Counters.bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED {
+        fatal("cannot map the loop counters: \(errnoText())")
+    }
+    close(fd)
+    Region.synchronize(kind: .startup, fn: 0, data: 0, sp: 0, applyDiffs: false)
+    if Runtime.rank == 0 { shm_unlink(name) }
 }
 
 private func launcherValue(_ launch: cape_launch_t, _ name: String) -> String? {
@@ -156,6 +217,16 @@ enum Output {
         cape_stdio_flush()
         dup2(Runtime.devNull, 1)
         dup2(Runtime.devNull, 2)
+        let o = take(capture.out, into: buffer, room: room)
+        let e = take(capture.err, into: buffer + o, room: room - o)
+        return (o, e)
+    }
+
+    /// A barrier on a rank other than 0: moves what its threads printed so far into `buffer`, and
+    /// goes on capturing.
+    static func take(into buffer: UnsafeMutableRawPointer, room: Int) -> (out: Int, err: Int) {
+        guard Runtime.rank != 0, capture.out >= 0 else { return (0, 0) }
+        cape_stdio_flush()
         let o = take(capture.out, into: buffer, room: room)
         let e = take(capture.err, into: buffer + o, room: room - o)
         return (o, e)

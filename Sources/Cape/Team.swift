@@ -14,7 +14,8 @@ final class Pool: @unchecked Sendable {
     private var data: UnsafeMutableRawPointer?
     private var base = 0
     private var teamSize = 1
-    private var local = 0
+    private(set) var local = 0
+    private var preset: cape_ws_preset_t?
 
     private init() {
         generation.initialize(to: 0)
@@ -38,8 +39,9 @@ final class Pool: @unchecked Sendable {
 
     /// Starts `local` shares of fn(data): the workers run shares 1..<local, the caller runs share 0.
     func dispatch(fn: @escaping @convention(c) (UnsafeMutableRawPointer?) -> Void, data: UnsafeMutableRawPointer?,
-                  base: Int, teamSize: Int, local: Int) {
+                  base: Int, teamSize: Int, local: Int, preset: cape_ws_preset_t?) {
         ensure(workers: local - 1)
+        self.preset = preset
         self.fn = fn
         self.data = data
         self.base = base
@@ -87,6 +89,7 @@ final class Pool: @unchecked Sendable {
             t.pointee.top_thread_num = Int32(base + index)
             t.pointee.top_team_size = Int32(teamSize)
         }
+        Work.enterShare(preset)
         t.pointee.rt_depth = index == 0 ? outer.rt_depth - 1 : 0
     }
 

@@ -15,6 +15,9 @@ public enum SegmentKind: UInt32, Sendable {
     case verify = 2
     case exit = 3
     case barrier = 4
+    /// A rank that hosts no thread of the region's team, taking part in the team's exchanges.
+    case idle = 5
+    case startup = 6
 
     public var name: String {
         switch self {
@@ -22,6 +25,8 @@ public enum SegmentKind: UInt32, Sendable {
         case .verify: "a memory verification"
         case .exit: "program exit"
         case .barrier: "a barrier"
+        case .idle: "a region where it hosts no thread"
+        case .startup: "start-up"
         }
     }
 }
@@ -99,6 +104,9 @@ public enum Segment {
         public var errBytes: Int { Int(base.loadUnaligned(fromByteOffset: 120, as: UInt64.self)) }
         public var output: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: payload + diffBytes, count: outBytes) }
         public var errors: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: payload + diffBytes + outBytes, count: errBytes) }
+        /// Bytes after the output: data of a construct (copyprivate) that one rank hands to all.
+        public var extraBytes: Int { payloadBytes - diffBytes - outBytes - errBytes }
+        public var extra: UnsafeRawPointer { payload + diffBytes + outBytes + errBytes }
         public var fingerprint: Fingerprint {
             Fingerprint(kind: base.loadUnaligned(fromByteOffset: 16, as: UInt32.self),
                         seq: base.loadUnaligned(fromByteOffset: 24, as: UInt64.self),

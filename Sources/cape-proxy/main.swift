@@ -160,9 +160,9 @@ while true {
             MPI_Comm_size(world, &worldSize)
             initialized = true
         }
-        var mine = control.pointee.arg0
-        MPI_Allgather(&mine, 1, cape_mpi_uint64(), data, 1, cape_mpi_uint64(), world)
-        respond(outLen: Int(worldSize) * 8, UInt64(rank), UInt64(worldSize))
+        var mine = (control.pointee.arg0, control.pointee.arg1)
+        MPI_Allgather(&mine, 2, cape_mpi_uint64(), data, 2, cape_mpi_uint64(), world)
+        respond(outLen: Int(worldSize) * 16, UInt64(rank), UInt64(worldSize))
     case UInt32(CAPE_OP_EXCHANGE.rawValue):
         let n = exchange(Int(control.pointee.len))
         respond(outLen: n)

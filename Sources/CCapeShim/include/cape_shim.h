@@ -83,10 +83,21 @@ typedef struct cape_launch {
 } cape_launch_t;
 const cape_launch_t *cape_launch_info(void);
 
+/* The work share that a combined construct (parallel loop, parallel sections) sets up before its
+   team starts: the outlined function goes straight to GOMP_loop_*_next / GOMP_sections_next. */
+typedef struct cape_ws_preset {
+    int32_t kind;   /* 0: none, 1: loop, 2: sections */
+    int32_t sched;  /* loops: GFS_* (0 runtime, 1 static, 2 dynamic, 3 guided, 4 auto) */
+    int64_t start, end, incr, chunk;
+    uint32_t count; /* sections */
+} cape_ws_preset_t;
+
 /* Implemented in Swift (@_cdecl), called from C. */
 void cape_swift_start(void);
-void cape_swift_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp);
-void cape_swift_parallel_start(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp);
+void cape_swift_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp,
+                         const cape_ws_preset_t *preset);
+void cape_swift_parallel_start(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp,
+                               const cape_ws_preset_t *preset);
 void cape_swift_parallel_end(void);
 void cape_swift_at_exit(void);
 /* A 64-bit value chosen by rank 0 and the same on every rank (the stack-protector canary). */
@@ -104,6 +115,12 @@ const char *cape_symbol_name(const void *addr, uintptr_t *offset);
 /* Program stdout/stderr plumbing: C because it calls setvbuf on the FILE before any I/O. */
 void cape_stdio_own_buffer(void);
 void cape_stdio_flush(void);
+
+/* The calling thread's stack pointer (approximately: the frame of this call). */
+uintptr_t cape_stack_pointer(void);
+
+/* Tasks run where they are created, at once (C: the task's data block lives on the stack). */
+int cape_in_final(void);
 
 /* Spawns a runtime thread on a stack of our own (no glibc stack mapping). */
 int cape_thread_spawn(void *(*fn)(void *), void *arg, void *stack, size_t stack_size);

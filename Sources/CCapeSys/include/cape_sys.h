@@ -21,6 +21,10 @@ static inline uint64_t cape_load_acquire_u64(const uint64_t *p) { return __atomi
 static inline void cape_store_release_u64(uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
 static inline uint32_t cape_fetch_add_u32(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
 static inline uint64_t cape_fetch_add_u64(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_ACQ_REL); }
+/* Compare-and-swap: on failure *expected receives the current value. */
+static inline int cape_cas_u64(uint64_t *p, uint64_t *expected, uint64_t desired) {
+    return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
 static inline void cape_cpu_relax(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();

@@ -1,0 +1,110 @@
+/* Explicit tasks run where they are created, at once, by the thread that creates them: an
+ * undeferred execution, which the OpenMP specification allows for any task. Their writes are
+ * tracked like any other write of that thread and reach the other ranks at the next barrier or at
+ * the end of the region. Running each task at its creation also honours every `depend` clause
+ * (a task's predecessors were created, so have run, before it) and makes taskwait and taskgroup
+ * trivially satisfied.
+ *
+ * C because the task's private copy of its data lives on the creating thread's stack (a VLA): it
+ * must not come from the program's heap, which would then differ between the rank that ran the
+ * task and the ranks that did not. */
+#define _GNU_SOURCE
+#include "cape_shim.h"
+#include <stdbool.h>
+#include <string.h>
+
+#define TASK_FLAG_FINAL (1u << 1)
+#define TASK_FLAG_UP (1u << 8)
+#define TASK_FLAG_GRAINSIZE (1u << 9)
+#define TASK_FLAG_REDUCTION (1u << 12)
+#define TASK_FLAG_DETACH (1u << 13)
+
+static __thread int final_depth __attribute__((tls_model("initial-exec")));
+
+int cape_in_final(void) { return final_depth > 0; }
+int omp_in_final(void) { return final_depth > 0; }
+
+static void run_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), long arg_size, long arg_align,
+                     bool final) {
+    if (final) final_depth++;
+    if (cpyfn) {
+        if (arg_align < 1) arg_align = 1;
+        char buf[arg_size + arg_align - 1];
+        char *arg = (char *)(((uintptr_t)buf + arg_align - 1) & ~(uintptr_t)(arg_align - 1));
+        cpyfn(arg, data);
+        fn(arg);
+    } else {
+        fn(data);
+    }
+    if (final) final_depth--;
+}
+
+void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), long arg_size, long arg_align,
+               bool if_clause, unsigned flags, void **depend, int priority, void *detach) {
+    (void)if_clause; (void)depend; (void)priority; (void)detach;
+    if (flags & TASK_FLAG_DETACH)
+        cape_die("a task with a detach clause is not supported yet (its completion depends on an event that tasks run "
+                 "at creation cannot wait for; remove the detach clause)");
+    run_task(fn, data, cpyfn, arg_size, arg_align, (flags & TASK_FLAG_FINAL) != 0);
+}
+
+void GOMP_taskwait(void) {}
+void GOMP_taskwait_depend(void **depend) { (void)depend; }
+void GOMP_taskyield(void) {}
+void GOMP_taskgroup_start(void) {}
+void GOMP_taskgroup_end(void) {}
+
+/* taskloop: the iterations are cut into tasks as the clauses ask, and each task runs at once with
+   its bounds in the first two words of its data block. */
+#define TASKLOOP_BODY(T)                                                                                             \
+    if (flags & TASK_FLAG_REDUCTION)                                                                                 \
+        cape_die("taskloop with a reduction clause is not supported yet (use a worksharing loop with reduction)"); \
+    bool up = (flags & TASK_FLAG_UP) != 0;                                                                           \
+    if (up ? start >= end : start <= end) return;                                                                    \
+    /* number of iterations, without overflow */                                                                     \
+    unsigned long long dist = up ? (unsigned long long)end - (unsigned long long)start                               \
+                                 : (unsigned long long)start - (unsigned long long)end;                              \
+    unsigned long long mag = up ? (unsigned long long)step : 0ull - (unsigned long long)step;                        \
+    unsigned long long n = dist / mag + (dist % mag != 0);                                                           \
+    unsigned long long ntasks;                                                                                       \
+    if (flags & TASK_FLAG_GRAINSIZE) {                                                                               \
+        unsigned long long grain = num_tasks ? num_tasks : 1;                                                        \
+        ntasks = n / grain;                                                                                          \
+        if (ntasks == 0) ntasks = 1;                                                                                 \
+    } else {                                                                                                         \
+        ntasks = num_tasks ? num_tasks : (unsigned long long)cape_self()->team_size;                                 \
+        if (ntasks > n) ntasks = n;                                                                                  \
+        if (ntasks == 0) ntasks = 1;                                                                                 \
+    }                                                                                                                \
+    unsigned long long each = n / ntasks, extra = n % ntasks;                                                        \
+    if (arg_align < 1) arg_align = 1;                                                                                \
+    long size = arg_size < (long)(2 * sizeof(T)) ? (long)(2 * sizeof(T)) : arg_size;                                 \
+    char buf[size + arg_align - 1];                                                                                  \
+    char *arg = (char *)(((uintptr_t)buf + arg_align - 1) & ~(uintptr_t)(arg_align - 1));                            \
+    T s = start;                                                                                                     \
+    for (unsigned long long t = 0; t < ntasks; t++) {                                                                \
+        unsigned long long count = each + (t < extra);                                                               \
+        T e = s + (T)count * step;                                                                                   \
+        if (cpyfn) cpyfn(arg, data);                                                                                 \
+        else memcpy(arg, data, (size_t)arg_size);                                                                    \
+        ((T *)arg)[0] = s;                                                                                           \
+        ((T *)arg)[1] = e;                                                                                           \
+        bool final = (flags & TASK_FLAG_FINAL) != 0;                                                                 \
+        if (final) final_depth++;                                                                                    \
+        fn(arg);                                                                                                     \
+        if (final) final_depth--;                                                                                    \
+        s = e;                                                                                                       \
+    }
+
+void GOMP_taskloop(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), long arg_size, long arg_align,
+                   unsigned flags, unsigned long num_tasks, int priority, long start, long end, long step) {
+    (void)priority;
+    TASKLOOP_BODY(long)
+}
+
+void GOMP_taskloop_ull(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), long arg_size, long arg_align,
+                       unsigned flags, unsigned long num_tasks, int priority, unsigned long long start,
+                       unsigned long long end, unsigned long long step) {
+    (void)priority;
+    TASKLOOP_BODY(unsigned long long)
+}

@@ -1,0 +1,102 @@
+// Barriers inside a region. The local threads of a rank meet first; the last one to arrive makes
+// the rank's memory agree with the other ranks' (the same encode-exchange-apply step as at the end
+// of a region, see Region.midSync) while the others wait; then all go on. A barrier is also where
+// `single copyprivate` hands the executing thread's values to the whole team.
+import CCapeShim
+import CCapeSys
+import Glibc
+
+enum Sync {
+    /// Sync points passed so far (barriers and region ends of teams larger than one); the same on
+    /// every rank. Written only while every local thread waits in a barrier or after the join.
+    nonisolated(unsafe) static var epoch: UInt64 = 0
+    /// Threads of the current region hosted by rank 0 (they run ordered loops).
+    nonisolated(unsafe) static var firstRankThreads = 1
+    /// Local threads of the current region on this rank.
+    nonisolated(unsafe) static var localThreads = 1
+
+    private static let arrived: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
+    private static let released: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
+
+    /// copyprivate: what the executing thread of this rank published for the barrier (its data
+    /// pointer and the live part of its stack), and what the others get back.
+    nonisolated(unsafe) static var published: (data: UInt, low: UInt, high: UInt)?
+    nonisolated(unsafe) static var copyResult: UnsafeMutableRawPointer?
+    nonisolated(unsafe) static var relocated: UnsafeMutableRawPointer?
+
+    /// Advances to the next epoch; rank 0 cleans the counter bank that the epoch after uses.
+    static func advance() {
+        epoch &+= 1
+        Counters.prepare(epoch: epoch)
+    }
+
+    /// The barrier of the calling thread's team. `copy` is the data pointer of a copyprivate
+    /// executor (GOMP_single_copy_end).
+    static func barrier(copy: UnsafeMutableRawPointer? = nil) {
+        let t = cape_self()!
+        guard t.pointee.team_size > 1, t.pointee.level == 1 else { return }
+        if let copy {
+            let idx = Int(t.pointee.local_index)
+            let top = UInt(bitPattern: Runtime.stack(idx) + Runtime.stackBytes)
+            let sp = cape_stack_pointer()
+            let data = UInt(bitPattern: copy)
+            // Old ABI: the master's share runs on the program's own stack.
+            let onOwnStack = sp < top && sp >= top - UInt(Runtime.stackBytes)
+            published = onOwnStack ? (data, sp, top) : (data, sp, Region.entrySP)
+        }
+        let gen = cape_load_acquire_u32(released)
+        if cape_fetch_add_u32(arrived, 1) == UInt32(localThreads - 1) {
+            cape_store_release_u32(arrived, 0)
+            t.pointee.rt_depth += 1
+            Region.midSync()
+            t.pointee.rt_depth -= 1
+            cape_store_release_u32(released, gen &+ 1)
+            cape_futex_wake_private(released, Int32.max)
+        } else {
+            var spins = 0
+            while cape_load_acquire_u32(released) == gen {
+                if spins < 2000 { spins += 1; cape_cpu_relax(); continue }
+                _ = cape_futex_wait_private(released, gen, -1)
+            }
+        }
+    }
+
+    /// After a barrier's exchange: where the copyprivate data is for this rank's threads.
+    /// `blob` is the executor's published stack bytes when it ran on another rank.
+    static func receiveCopy(local: Bool, blob: UnsafeRawPointer?, bytes: Int) {
+        if let r = relocated { free(r); relocated = nil }
+        copyResult = nil
+        if local, let p = published {
+            copyResult = UnsafeMutableRawPointer(bitPattern: p.data)
+        } else if let blob {
+            // blob: data, low, high, then the stack bytes [low, high). Copy them, and point every
+            // word that points into that stack at the copy: the copyprivate block is a list of
+            // pointers to the executor's private variables. Translating other words too is harmless:
+            // the copy is read only by the other threads' copy-out code.
+            let data = UInt(blob.loadUnaligned(as: UInt64.self))
+            let low = UInt(blob.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            let high = UInt(blob.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+            let n = Int(high - low)
+            guard n + 24 == bytes, data >= low, data < high else {
+                fatal("the copyprivate data of a single construct is not on its thread's stack; please report this")
+            }
+            var raw: UnsafeMutableRawPointer?
+            if posix_memalign(&raw, 64, n + 64) != 0 { fatal("out of memory for copyprivate data") }
+            let copy = raw! + Int(low % 64)
+            memcpy(copy, blob + 24, n)
+            let first = (low + 7) & ~7
+            var a = first
+            while a + 8 <= high {
+                let off = Int(a - low)
+                let v = UInt(copy.loadUnaligned(fromByteOffset: off, as: UInt64.self))
+                if v >= low && v < high {
+                    copy.storeBytes(of: UInt64(UInt(bitPattern: copy) + (v - low)), toByteOffset: off, as: UInt64.self)
+                }
+                a += 8
+            }
+            relocated = raw
+            copyResult = copy + Int(data - low)
+        }
+        published = nil
+    }
+}

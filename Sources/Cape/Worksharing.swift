@@ -1,0 +1,410 @@
+// Worksharing constructs for a team spread over ranks: loops of every schedule, sections, single.
+//
+// Every thread of the team meets the same worksharing constructs in the same order (OpenMP requires
+// it), so the k-th construct a thread starts since the last barrier is the same construct on every
+// rank. That ordinal names the construct without any communication:
+//  - static schedules and `single` are computed from the global thread number alone;
+//  - dynamic and guided schedules and sections claim chunks from one team-wide counter per
+//    construct, in a memory bank that all ranks of a host map (`Counters`), so load balances
+//    across ranks at the cost of one atomic operation per chunk, as in libgomp.
+// Counters come in two banks used in alternate sync epochs (an epoch ends at each barrier and at
+// each region end): rank 0 zeroes the bank of epoch e+1 at the start of epoch e, when every rank has
+// left epoch e-1 and none can have entered epoch e+1. No counter is ever reset under a live claim.
+import CCapeShim
+import CCapeSys
+import Glibc
+
+/// GFS_* schedule kinds of the GOMP ABI.
+enum ScheduleKind: Int {
+    case runtime = 0, staticKind = 1, dynamic = 2, guided = 3, auto = 4
+}
+
+/// run-sched-var: what schedule(runtime) means. libgomp's default is dynamic with chunk 1.
+enum RunSchedule {
+    nonisolated(unsafe) static var kind: Int32 = 2
+    nonisolated(unsafe) static var chunk: Int32 = 1
+    static let monotonicFlag: Int32 = Int32(bitPattern: 0x8000_0000)
+
+    /// OMP_SCHEDULE: [monotonic:|nonmonotonic:]static|dynamic|guided|auto[,chunk]
+    static func parse(_ text: String) {
+        var body = Substring(trimmed(text.lowercased()))
+        var flag: Int32 = 0
+        if let colon = body.firstIndex(of: ":") {
+            let modifier = trimmed(body[..<colon])
+            if modifier == "monotonic" { flag = monotonicFlag } else if modifier != "nonmonotonic" { return warn() }
+            body = body[body.index(after: colon)...]
+        }
+        let parts = body.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).map { trimmed($0) }
+        let kinds = ["static": 1, "dynamic": 2, "guided": 3, "auto": 4]
+        guard let first = parts.first, let k = kinds[first] else { return warn() }
+        var c: Int32 = k == 1 ? 0 : 1
+        if parts.count == 2 {
+            guard let v = Int32(parts[1]), v > 0 else { return warn() }
+            c = v
+        }
+        kind = Int32(k) | flag
+        chunk = c
+    }
+
+    private static func trimmed<S: StringProtocol>(_ s: S) -> String {
+        String(s.drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+
+    private static func warn() {
+        if Runtime.rank == 0 { cape_write_err("cape: unknown value for environment variable OMP_SCHEDULE (ignored)\n") }
+    }
+}
+
+@_cdecl("omp_set_schedule") public func omp_set_schedule(_ kind: Int32, _ chunk: Int32) {
+    switch kind & ~RunSchedule.monotonicFlag {
+    case 1: RunSchedule.chunk = chunk < 1 ? 0 : chunk
+    case 2, 3: RunSchedule.chunk = chunk < 1 ? 1 : chunk
+    case 4: break
+    default: return
+    }
+    RunSchedule.kind = kind
+}
+
+@_cdecl("omp_get_schedule") public func omp_get_schedule(_ kind: UnsafeMutablePointer<Int32>, _ chunk: UnsafeMutablePointer<Int32>) {
+    kind.pointee = RunSchedule.kind
+    chunk.pointee = RunSchedule.chunk
+}
+
+@_cdecl("omp_set_schedule_") public func omp_set_schedule_(_ kind: UnsafePointer<Int32>, _ chunk: UnsafePointer<Int32>) {
+    omp_set_schedule(kind.pointee, chunk.pointee)
+}
+
+@_cdecl("omp_set_schedule_8_") public func omp_set_schedule_8_(_ kind: UnsafePointer<Int32>, _ chunk: UnsafePointer<Int64>) {
+    omp_set_schedule(kind.pointee, Int32(clamping: chunk.pointee))
+}
+
+@_cdecl("omp_get_schedule_") public func omp_get_schedule_(_ kind: UnsafeMutablePointer<Int32>, _ chunk: UnsafeMutablePointer<Int32>) {
+    omp_get_schedule(kind, chunk)
+}
+
+@_cdecl("omp_get_schedule_8_") public func omp_get_schedule_8_(_ kind: UnsafeMutablePointer<Int32>, _ chunk: UnsafeMutablePointer<Int64>) {
+    var c: Int32 = 0
+    omp_get_schedule(kind, &c)
+    chunk.pointee = Int64(c)
+}
+
+/// The team-wide chunk counters (see the top of this file). Each slot is a cache line: word 0 is the
+/// next iteration index to hand out, word 1 the ordered token (the first iteration index whose
+/// chunk may run its ordered blocks).
+enum Counters {
+    static let slotsPerBank = 512
+    static let slotWords = 8
+    static let bytes = 2 * slotsPerBank * slotWords * 8
+    nonisolated(unsafe) static var base: UnsafeMutablePointer<UInt64>?
+    /// False when the ranks are on several hosts: no memory is shared, and dynamic schedules are
+    /// spread statically instead (correct, but without load balance across ranks).
+    nonisolated(unsafe) static var shared = true
+
+    static func slot(bank: Int, index: Int) -> UnsafeMutablePointer<UInt64> {
+        base! + (bank * slotsPerBank + index) * slotWords
+    }
+
+    /// Rank 0, at the start of epoch `epoch`: the other bank is free and must be clean for epoch + 1.
+    static func prepare(epoch: UInt64) {
+        guard Runtime.rank == 0, let b = base else { return }
+        let bank = Int((epoch + 1) % 2)
+        memset(b + bank * slotsPerBank * slotWords, 0, slotsPerBank * slotWords * 8)
+    }
+}
+
+/// A loop's iteration space as iteration indices 0..<n; values are start + index * incr in
+/// two's-complement arithmetic, which serves `long` and `unsigned long long` loops alike.
+struct LoopSpace {
+    var start: UInt64 = 0
+    var end: UInt64 = 0 // canonical: start when the loop is empty
+    var incr: UInt64 = 1
+    var n: UInt64 = 0
+
+    init() {}
+
+    init(start: UInt64, end: UInt64, incr: UInt64, up: Bool, signed: Bool) {
+        self.start = start
+        self.incr = incr
+        let empty: Bool
+        if signed {
+            let s = Int64(bitPattern: start), e = Int64(bitPattern: end)
+            empty = up ? s >= e : s <= e
+        } else {
+            empty = up ? start >= end : start <= end
+        }
+        self.end = empty ? start : end
+        if empty { n = 0; return }
+        let dist = up ? end &- start : start &- end
+        let step = up ? incr : 0 &- incr
+        n = dist / step + (dist % step != 0 ? 1 : 0)
+    }
+
+    func value(_ index: UInt64) -> UInt64 { start &+ index &* incr }
+}
+
+/// One thread's state at one nesting level.
+struct WorkFrame {
+    var epoch: UInt64 = .max
+    var ordinal = 0             // worksharing constructs started since the last sync point
+    var active = false
+    var space = LoopSpace()
+    var kind = ScheduleKind.staticKind
+    var chunk: UInt64 = 0
+    var staticTrip: Int64 = 0   // static: chunks taken so far, -1 when done
+    var local: UInt64 = 0       // the next index when no counter is used (team of one, fallback)
+    var counter: UnsafeMutablePointer<UInt64>?
+    var teamSize: UInt64 = 1
+    var threadNum: UInt64 = 0
+    var sections = false
+    var ordered = false
+    var orderedTakers: UInt64 = 0 // ordered loops: threads 0..<orderedTakers (rank 0's) take chunks
+    var chunkLo: UInt64 = .max  // ordered: the chunk held, until it is passed on
+    var chunkHi: UInt64 = 0
+    var unbound = false         // the team-wide ordinal and counter are taken at the first claim
+}
+
+enum Work {
+    static let maxLevels = 8
+    nonisolated(unsafe) static let frames: UnsafeMutablePointer<WorkFrame> = {
+        let p = UnsafeMutablePointer<WorkFrame>.allocate(capacity: (Runtime.maxLocalThreads + 1) * maxLevels)
+        p.initialize(repeating: WorkFrame(), count: (Runtime.maxLocalThreads + 1) * maxLevels)
+        return p
+    }()
+    static func frame() -> UnsafeMutablePointer<WorkFrame> {
+        let t = cape_self()!.pointee
+        let level = Int(t.level)
+        if level >= maxLevels { fatal("worksharing constructs nested \(level) levels deep are not supported (at most \(maxLevels - 1))") }
+        return frames + Int(max(0, t.local_index)) * maxLevels + level
+    }
+
+    /// Called by each thread as its share of a region starts: the combined construct's work share.
+    static func enterShare(_ preset: cape_ws_preset_t?) {
+        frame().pointee.active = false
+        guard let p = preset else { return }
+        switch p.kind {
+        case 1: _ = startLoop(space: LoopSpace(start: UInt64(bitPattern: p.start), end: UInt64(bitPattern: p.end),
+                                              incr: UInt64(bitPattern: p.incr), up: p.incr > 0, signed: true),
+                              sched: Int(p.sched), chunk: UInt64(bitPattern: p.chunk), ordered: false)
+        case 2: startSections(count: p.count)
+        default: break
+        }
+    }
+
+    /// Takes the next worksharing ordinal of the calling thread's team.
+    private static func nextOrdinal(_ f: UnsafeMutablePointer<WorkFrame>) -> Int {
+        if f.pointee.epoch != Sync.epoch {
+            f.pointee.epoch = Sync.epoch
+            f.pointee.ordinal = 0
+        }
+        let k = f.pointee.ordinal
+        f.pointee.ordinal += 1
+        return k
+    }
+
+    // ---- loops ----
+
+    /// Starts a worksharing loop. Returns the frame, ready for `next`.
+    @discardableResult
+    static func startLoop(space: LoopSpace, sched: Int, chunk: UInt64, ordered: Bool) -> UnsafeMutablePointer<WorkFrame> {
+        let t = cape_self()!.pointee
+        let f = frame()
+        let teamSize = UInt64(max(1, t.team_size))
+        var kind = ScheduleKind(rawValue: sched & 0x7fff_ffff) ?? .dynamic
+        var c = chunk
+        if kind == .runtime {
+            kind = ScheduleKind(rawValue: Int(RunSchedule.kind & ~RunSchedule.monotonicFlag)) ?? .dynamic
+            c = UInt64(max(0, RunSchedule.chunk))
+        }
+        if kind == .auto { kind = .staticKind; c = 0 }
+        if kind != .staticKind && c == 0 { c = 1 }
+        f.pointee.active = true
+        f.pointee.space = space
+        f.pointee.kind = kind
+        f.pointee.chunk = c
+        f.pointee.staticTrip = 0
+        f.pointee.local = 0
+        f.pointee.counter = nil
+        f.pointee.teamSize = teamSize
+        f.pointee.threadNum = UInt64(t.thread_num)
+        f.pointee.sections = false
+        f.pointee.ordered = ordered
+        f.pointee.chunkLo = .max
+        f.pointee.chunkHi = 0
+        f.pointee.unbound = teamSize > 1
+        return f
+    }
+
+    /// Binds the calling thread's loop to its team-wide ordinal, at its first claim. Not at its
+    /// start: a combined construct's loop is set up when the region starts, but gcc may put a
+    /// barrier (for firstprivate copies) before its first claim, and a barrier starts a new epoch.
+    private static func bind(_ f: UnsafeMutablePointer<WorkFrame>) {
+        f.pointee.unbound = false
+        let k = nextOrdinal(f)
+        let kind = f.pointee.kind
+        var c = f.pointee.chunk
+        if f.pointee.ordered {
+            // Ordered blocks run in iteration order: the chunks go to the threads of rank 0, which
+            // pass the ordered token among themselves in chunk order.
+            let takers = UInt64(Sync.firstRankThreads)
+            f.pointee.orderedTakers = takers
+            if kind == .staticKind && c == 0 { c = max(1, (f.pointee.space.n + takers - 1) / takers) }
+            f.pointee.chunk = c
+            f.pointee.kind = .dynamic
+            f.pointee.counter = counter(k)
+        } else if kind != .staticKind {
+            if Counters.shared { f.pointee.counter = counter(k) } else { f.pointee.kind = .staticKind }
+        }
+    }
+
+    private static func counter(_ k: Int) -> UnsafeMutablePointer<UInt64> {
+        if k >= Counters.slotsPerBank {
+            fatal("more than \(Counters.slotsPerBank) worksharing constructs ran between two barriers (add a barrier, or remove a nowait)")
+        }
+        return Counters.slot(bank: Int(Sync.epoch % 2), index: k)
+    }
+
+    /// The next chunk of the calling thread's loop, as iteration indices, or nil when it is done.
+    static func claim(_ f: UnsafeMutablePointer<WorkFrame>) -> (lo: UInt64, hi: UInt64, clampEnd: Bool)? {
+        if f.pointee.unbound { bind(f) }
+        let w = f.pointee
+        let n = w.space.n
+        if w.teamSize <= 1 {
+            if w.kind == .staticKind {
+                if w.staticTrip != 0 { return nil }
+                f.pointee.staticTrip = -1
+                return n == 0 ? nil : (0, n, true)
+            }
+            let lo = w.local
+            if lo >= n { return nil }
+            let hi = lo + min(w.kind == .guided ? max(w.chunk, n - lo) : w.chunk, n - lo)
+            f.pointee.local = hi
+            return (lo, hi, true)
+        }
+        if w.ordered {
+            passOrderedToken(f)
+            if w.threadNum >= w.orderedTakers { return nil }
+            let lo = cape_fetch_add_u64(w.counter!, w.chunk)
+            if lo >= n { return nil }
+            let hi = min(lo + w.chunk, n)
+            f.pointee.chunkLo = lo
+            f.pointee.chunkHi = hi
+            return (lo, hi, true)
+        }
+        switch w.kind {
+        case .dynamic:
+            if let c = w.counter {
+                let lo = cape_fetch_add_u64(c, w.chunk)
+                if lo >= n { return nil }
+                return (lo, min(lo + w.chunk, n), true)
+            }
+            return staticChunk(f, chunk: w.chunk, clamp: true)
+        case .guided:
+            guard let c = w.counter else { return staticChunk(f, chunk: w.chunk, clamp: true) }
+            var cur = cape_load_acquire_u64(c)
+            while true {
+                if cur >= n { return nil }
+                let left = n - cur
+                let q = max((left + w.teamSize - 1) / w.teamSize, w.chunk)
+                let hi = q <= left ? cur + q : n
+                if cape_cas_u64(c, &cur, hi) != 0 { return (cur, hi, true) }
+            }
+        default:
+            return staticChunk(f, chunk: w.chunk, clamp: false)
+        }
+    }
+
+    /// libgomp's static schedule: chunk 0 gives each thread one contiguous block; otherwise chunks
+    /// go round robin.
+    private static func staticChunk(_ f: UnsafeMutablePointer<WorkFrame>, chunk: UInt64, clamp: Bool) -> (lo: UInt64, hi: UInt64, clampEnd: Bool)? {
+        let w = f.pointee
+        if w.staticTrip == -1 { return nil }
+        let n = w.space.n, nthr = w.teamSize, i = w.threadNum
+        if chunk == 0 {
+            if w.staticTrip > 0 { return nil }
+            var q = n / nthr
+            var t = n % nthr
+            if i < t { t = 0; q += 1 }
+            let s0 = q * i + t, e0 = s0 + q
+            if s0 >= e0 { f.pointee.staticTrip = 1; return nil }
+            f.pointee.staticTrip = e0 == n ? -1 : 1
+            return (s0, e0, clamp)
+        }
+        let s0 = (UInt64(w.staticTrip) * nthr + i) * chunk
+        if s0 >= n { return nil }
+        let e0 = min(s0 + chunk, n)
+        f.pointee.staticTrip = e0 == n ? -1 : w.staticTrip + 1
+        return (s0, e0, clamp)
+    }
+
+    /// Converts a claimed chunk into the loop's start and end values.
+    static func bounds(_ f: UnsafeMutablePointer<WorkFrame>, _ c: (lo: UInt64, hi: UInt64, clampEnd: Bool)) -> (UInt64, UInt64) {
+        let s = f.pointee.space
+        return (s.value(c.lo), c.clampEnd && c.hi == s.n ? s.end : s.value(c.hi))
+    }
+
+    /// Ends the calling thread's part in its current loop or sections construct.
+    static func finish() {
+        let f = frame()
+        if f.pointee.active && f.pointee.unbound { bind(f) }
+        if f.pointee.ordered && f.pointee.teamSize > 1 { passOrderedToken(f) }
+        f.pointee.active = false
+    }
+
+    // ---- ordered ----
+
+    private static func passOrderedToken(_ f: UnsafeMutablePointer<WorkFrame>) {
+        let lo = f.pointee.chunkLo
+        guard lo != .max, let c = f.pointee.counter else { return }
+        waitForToken(c + 1, lo)
+        cape_store_release_u64(c + 1, f.pointee.chunkHi)
+        wakeToken(c + 1)
+        f.pointee.chunkLo = .max
+    }
+
+    private static func waitForToken(_ token: UnsafeMutablePointer<UInt64>, _ value: UInt64) {
+        var spins = 0
+        while true {
+            let v = cape_load_acquire_u64(token)
+            if v == value { return }
+            if spins < 1000 { spins += 1; cape_cpu_relax(); continue }
+            let low = UnsafeMutableRawPointer(token).assumingMemoryBound(to: UInt32.self)
+            _ = cape_futex_wait(low, UInt32(truncatingIfNeeded: v), 10)
+        }
+    }
+
+    private static func wakeToken(_ token: UnsafeMutablePointer<UInt64>) {
+        cape_futex_wake(UnsafeMutableRawPointer(token).assumingMemoryBound(to: UInt32.self))
+    }
+
+    static func orderedStart() {
+        let f = frame()
+        guard f.pointee.ordered, f.pointee.teamSize > 1, let c = f.pointee.counter else { return }
+        if f.pointee.chunkLo == .max { fatal("GOMP_ordered_start outside an ordered loop's iteration") }
+        waitForToken(c + 1, f.pointee.chunkLo)
+    }
+
+    // ---- sections: a loop over 1...count handed out one section at a time ----
+
+    static func startSections(count: UInt32) {
+        let f = startLoop(space: LoopSpace(start: 1, end: UInt64(count) + 1, incr: 1, up: true, signed: true),
+                          sched: ScheduleKind.dynamic.rawValue, chunk: 1, ordered: false)
+        f.pointee.sections = true
+    }
+
+    static func nextSection() -> UInt32 {
+        let f = frame()
+        guard f.pointee.active, let c = claim(f) else { return 0 }
+        return UInt32(truncatingIfNeeded: f.pointee.space.value(c.lo))
+    }
+
+    // ---- single ----
+
+    /// The k-th worksharing construct's single block goes to thread k mod team size: no
+    /// communication, and consecutive single blocks spread over the team.
+    static func singleExecutor() -> Bool {
+        let t = cape_self()!.pointee
+        guard t.team_size > 1 else { return true }
+        let k = nextOrdinal(frame())
+        return Int32(k % Int(t.team_size)) == t.thread_num
+    }
+}

@@ -1,0 +1,15 @@
+// Uses a doacross loop (ordered(1) with depend(sink)/depend(source)), which libcape does not
+// distribute yet: it must stop by name instead of running wrong.
+#include <stdio.h>
+int a[64];
+int main(void) {
+    a[0] = 1;
+    #pragma omp parallel for ordered(1)
+    for (int i = 1; i < 64; i++) {
+        #pragma omp ordered depend(sink: i - 1)
+        a[i] = a[i - 1] + 1;
+        #pragma omp ordered depend(source)
+    }
+    printf("%d\n", a[63]);
+    return 0;
+}
