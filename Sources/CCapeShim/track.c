@@ -43,6 +43,21 @@ static uint64_t *sorted_keys;
 static volatile int armed;
 static char err[256];
 
+/* Sections (ordered blocks, critical sections, locks): the writes made inside one are collected
+   so they can travel to the next holder. At section start the pages dirtied since the previous
+   section are write-protected again, marked REPROT in their state word; the first write to such a
+   page inside the section copies it (a section twin, taken from the top of the twin store), and the
+   first write to a clean page takes its ordinary twin, which is its content at section start. A
+   REPROT page written outside any section is just made writable again. */
+#define REPROT 0x80000000u
+#define MAX_SECTION_PAGES 65536
+static volatile int section_active;
+static uint32_t section_count;                 /* pages recorded in the current section (atomic) */
+static uintptr_t section_pages[MAX_SECTION_PAGES];
+static const uint8_t *section_old[MAX_SECTION_PAGES];
+static uint32_t section_last;                  /* pages of the previous section, to protect again */
+static uint64_t section_mark;                  /* dirty slots below this were protected again */
+
 static struct sigaction prev_segv;
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 
@@ -114,12 +129,39 @@ static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t h
     return mprotect((void *)s, e - s, r->prot);
 }
 
+static void section_record(uintptr_t page, const uint8_t *old) {
+    uint32_t j = __atomic_fetch_add(&section_count, 1, __ATOMIC_ACQ_REL);
+    if (j >= MAX_SECTION_PAGES) cape_die("a critical, ordered or locked section wrote more than 256 MiB (keep such sections small)");
+    section_pages[j] = page;
+    section_old[j] = old;
+}
+
+/* A REPROT page: twin it for the section if one is running, and make it writable. */
+static void handle_reprotected(cape_range_t *r, uint64_t idx, uintptr_t page, uint32_t s) {
+    if (!__atomic_compare_exchange_n(&r->state[idx], &s, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE) == 1) cape_cpu_relax_shim();
+        return;
+    }
+    if (section_active) {
+        uint64_t slot = twin_cap - 1 - __atomic_load_n(&section_count, __ATOMIC_ACQUIRE);
+        if (slot <= __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE))
+            cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
+        memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
+        section_record(page, twin_base + slot * PAGE);
+    }
+    if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die("mprotect failed while tracking a write (check the memory limits)");
+    __atomic_store_n(&r->state[idx], s & ~REPROT, __ATOMIC_RELEASE);
+}
+
 static void handle_write(cape_range_t *r, uintptr_t addr) {
     uintptr_t page = addr & ~(uintptr_t)(PAGE - 1);
     uint64_t idx = (page - r->start) / PAGE;
     uint32_t expect = 0;
+    uint32_t now = __atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE);
+    if (now & REPROT) { handle_reprotected(r, idx, page, now); return; }
     if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         uint32_t state = take_twin(page);
+        if (section_active) section_record(page, twin_base + (uint64_t)(state - 2) * PAGE);
         if (mprotect((void *)page, PAGE, r->prot) != 0) {
             if (errno != ENOMEM) cape_die("mprotect failed while tracking a write (check the memory limits)");
             uintptr_t g = page & ~(uintptr_t)(65536 - 1);
@@ -403,4 +445,69 @@ uint64_t cape_tracker_dirty_sorted(const uint64_t **keys, const uint8_t **twins)
     return n;
 }
 
-void cape_tracker_reset(void) { dirty_count = 0; }
+void cape_tracker_reset(void) {
+    dirty_count = 0;
+    section_mark = 0;
+    section_last = 0;
+}
+
+static void protect_again(uintptr_t page) {
+    int i = find_range(page);
+    if (i < 0) return;
+    cape_range_t *r = &ranges[i];
+    uint64_t idx = (page - r->start) / PAGE;
+    uint32_t s = __atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE);
+    if (s < 2 || (s & REPROT)) return;
+    if (!__atomic_compare_exchange_n(&r->state[idx], &s, s | REPROT, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return;
+    if (mprotect((void *)page, PAGE, r->prot & ~PROT_WRITE) != 0) {
+        /* Out of mappings: leave it writable; its writes then count as made before the section. */
+        __atomic_store_n(&r->state[idx], s, __ATOMIC_RELEASE);
+    }
+}
+
+void cape_section_begin(void) {
+    if (!armed) return;
+    uint64_t n = __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE);
+    for (uint64_t i = section_mark; i < n; i++) protect_again(dirty_pages[i]);
+    for (uint32_t j = 0; j < section_last; j++) protect_again(section_pages[j]);
+    section_mark = n;
+    __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&section_active, 1, __ATOMIC_RELEASE);
+}
+
+uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old) {
+    __atomic_store_n(&section_active, 0, __ATOMIC_RELEASE);
+    uint32_t n = __atomic_load_n(&section_count, __ATOMIC_ACQUIRE);
+    if (n > MAX_SECTION_PAGES) n = MAX_SECTION_PAGES;
+    section_last = n;
+    *pages = section_pages;
+    *old = section_old;
+    return n;
+}
+
+uint8_t *cape_tracker_writable_twin(uintptr_t page) {
+    if (!armed) return NULL;
+    int i = find_range(page);
+    if (i < 0) return NULL;
+    cape_range_t *r = &ranges[i];
+    uint64_t idx = (page - r->start) / PAGE;
+    for (;;) {
+        uint32_t s = __atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE);
+        if (s == 1) { cape_cpu_relax_shim(); continue; }
+        if (s == 0) {
+            uint32_t expect = 0;
+            if (!__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+            uint32_t state = take_twin(page);
+            if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die("mprotect failed while applying a section's writes");
+            __atomic_store_n(&r->state[idx], state, __ATOMIC_RELEASE);
+            return twin_base + (uint64_t)(state - 2) * PAGE;
+        }
+        if (s & REPROT) {
+            if (!__atomic_compare_exchange_n(&r->state[idx], &s, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+            if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die("mprotect failed while applying a section's writes");
+            s &= ~REPROT;
+            __atomic_store_n(&r->state[idx], s, __ATOMIC_RELEASE);
+        }
+        return twin_base + (uint64_t)(s - 2) * PAGE;
+    }
+}

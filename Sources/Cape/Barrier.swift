@@ -28,6 +28,7 @@ enum Sync {
     static func advance() {
         epoch &+= 1
         Counters.prepare(epoch: epoch)
+        SectionLog.prepare(epoch: epoch)
     }
 
     /// The barrier of the calling thread's team. `copy` is the data pointer of a copyprivate

@@ -166,8 +166,12 @@ public func GOMP_loop_ull_ordered_start(_ u: Bool, _ s: UInt64, _ e: UInt64, _ i
     Work.orderedStart()
 }
 
-/// The token passes at the chunk's end (the next GOMP_loop_*_next or the loop's end), as in libgomp.
-@_cdecl("GOMP_ordered_end") public func GOMP_ordered_end() {}
+/// The block's writes go to the section log; the token passes at the chunk's end (the next
+/// GOMP_loop_*_next or the loop's end), as in libgomp.
+@_cdecl("GOMP_ordered_end") public func GOMP_ordered_end() {
+    enter(); defer { leave() }
+    Work.orderedEnd()
+}
 
 // ---- sections ----
 

@@ -13,6 +13,8 @@ enum Region {
     /// Sync points (barriers) passed in the current region.
     private nonisolated(unsafe) static var barriers: UInt64 = 0
     static var entrySP: UInt { current?.sp ?? 0 }
+    /// A distributed region is running and this rank tracks its writes.
+    static var tracking: Bool { current.map { $0.tracked && $0.local > 0 } ?? false }
     private nonisolated(unsafe) static let maskScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
 
     /// The team size of a region that asks for `numThreads` (0: no num_threads clause).
@@ -199,7 +201,12 @@ enum Region {
                 + f.differences(from: theirs).joined(separator: ", ") + "; rank \(s.rank) is at \(what) #\(theirs.seq)"
                 + " (the program must take the same path on every rank: no control flow on time, pid, host name or rank)")
         }
-        if applyDiffs { apply(segments, fn: fn) }
+        if applyDiffs {
+            // Every rank has entered this exchange, so the section log is complete: its entries come
+            // first, the ranks' own diffs (written later, or outside sections) after.
+            SectionLog.catchUp()
+            apply(segments, fn: fn)
+        }
         channel.trim(used: a.outLen)
         return segments
     }

@@ -63,7 +63,8 @@ func capeSwiftStart() {
     if cape_tracker_init(twins, twinBytes, scratch, scratchBytes) != 0 { fatal("cannot install the SIGSEGV handler: \(errnoText())") }
     let masterTop = Runtime.stack(0) + Runtime.stackBytes
     cape_set_master_stack(masterTop)
-    let counters = cape_reserve(Counters.bytes, "loop counters")!
+    let sharedBytes = Counters.bytes + SectionLog.bytes
+    let counters = cape_reserve(sharedBytes, "loop counters and the section log")!
 
     let localRanks = launcherValue(launch, "MPI_LOCALNRANKS").flatMap { Int($0) }
         ?? launcherValue(launch, "SLURM_NTASKS_PER_NODE").flatMap { Int($0) } ?? 1
@@ -84,8 +85,11 @@ func capeSwiftStart() {
     } else {
         Runtime.capacities = [mine]
     }
-    if Runtime.size > 1 && Counters.shared { shareCounters(counters) }
+    if Runtime.size > 1 && Counters.shared { shareCounters(counters, bytes: sharedBytes) }
     Counters.base = counters.assumingMemoryBound(to: UInt64.self)
+    SectionLog.control = (counters + Counters.bytes).assumingMemoryBound(to: UInt64.self)
+    SectionLog.banks = counters + Counters.bytes + SectionLog.controlBytes
+    SectionLog.active = Runtime.size > 1 && Counters.shared
     if !Counters.shared && Runtime.rank == 0 {
         cape_write_err("cape: the ranks run on \(Runtime.size) hosts: dynamic and guided schedules and sections are spread statically, without load balance across ranks\n")
     }
@@ -126,7 +130,7 @@ private func hostIdentity() -> UInt64 {
 
 /// Ranks on one host map one memory for the loop counters: rank 0 creates it, names it to the
 /// others, and removes the name once every rank has it mapped.
-private func shareCounters(_ at: UnsafeMutableRawPointer) {
+private func shareCounters(_ at: UnsafeMutableRawPointer, bytes: Int) {
     let channel = Runtime.channel!
     var name = ""
     var fd: Int32 = -1
@@ -135,7 +139,7 @@ private func shareCounters(_ at: UnsafeMutableRawPointer) {
         arc4random_buf(&r, 8)
         name = "/cape-\(getpid())-\(String(r, radix: 16))"
         fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        if fd < 0 || ftruncate(fd, off_t(Counters.bytes)) != 0 {
+        if fd < 0 || ftruncate(fd, off_t(bytes)) != 0 {
             fatal("cannot create the loop counters in /dev/shm\(name): \(errnoText()) (check that /dev/shm is writable)")
         }
         channel.data.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
@@ -147,7 +151,7 @@ private func shareCounters(_ at: UnsafeMutableRawPointer) {
         fd = shm_open(name, O_RDWR | O_CLOEXEC, 0)
         if fd < 0 { fatal("cannot open the loop counters in /dev/shm\(name): \(errnoText()) (check that /dev/shm is writable)") }
     }
-    if mmap(at, Counters.bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED {
+    if mmap(at, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0) == MAP_FAILED {
         fatal("cannot map the loop counters: \(errnoText())")
     }
     close(fd)

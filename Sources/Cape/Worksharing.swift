@@ -243,14 +243,18 @@ enum Work {
         let kind = f.pointee.kind
         var c = f.pointee.chunk
         if f.pointee.ordered {
-            // Ordered blocks run in iteration order: the chunks go to the threads of rank 0, which
-            // pass the ordered token among themselves in chunk order.
-            let takers = UInt64(Sync.firstRankThreads)
-            f.pointee.orderedTakers = takers
-            if kind == .staticKind && c == 0 { c = max(1, (f.pointee.space.n + takers - 1) / takers) }
-            f.pointee.chunk = c
-            f.pointee.kind = .dynamic
+            // The ordered token lives in the construct's counter slot.
             f.pointee.counter = counter(k)
+            f.pointee.orderedTakers = f.pointee.teamSize
+            if Runtime.distributed && !SectionLog.active {
+                // No shared log across hosts: the chunks go to the threads of rank 0, which pass the
+                // ordered token among themselves in chunk order.
+                let takers = UInt64(Sync.firstRankThreads)
+                f.pointee.orderedTakers = takers
+                if kind == .staticKind && c == 0 { c = max(1, (f.pointee.space.n + takers - 1) / takers) }
+                f.pointee.chunk = c
+                f.pointee.kind = .dynamic
+            }
         } else if kind != .staticKind {
             if Counters.shared { f.pointee.counter = counter(k) } else { f.pointee.kind = .staticKind }
         }
@@ -283,13 +287,17 @@ enum Work {
         if w.ordered {
             passOrderedToken(f)
             if w.threadNum >= w.orderedTakers { return nil }
-            let lo = cape_fetch_add_u64(w.counter!, w.chunk)
-            if lo >= n { return nil }
-            let hi = min(lo + w.chunk, n)
-            f.pointee.chunkLo = lo
-            f.pointee.chunkHi = hi
-            return (lo, hi, true)
+            guard let c = claimShared(f) else { return nil }
+            f.pointee.chunkLo = c.lo
+            f.pointee.chunkHi = c.hi
+            return c
         }
+        return claimShared(f)
+    }
+
+    private static func claimShared(_ f: UnsafeMutablePointer<WorkFrame>) -> (lo: UInt64, hi: UInt64, clampEnd: Bool)? {
+        let w = f.pointee
+        let n = w.space.n
         switch w.kind {
         case .dynamic:
             if let c = w.counter {
@@ -381,6 +389,13 @@ enum Work {
         guard f.pointee.ordered, f.pointee.teamSize > 1, let c = f.pointee.counter else { return }
         if f.pointee.chunkLo == .max { fatal("GOMP_ordered_start outside an ordered loop's iteration") }
         waitForToken(c + 1, f.pointee.chunkLo)
+        SectionLog.enter()
+    }
+
+    static func orderedEnd() {
+        let f = frame()
+        guard f.pointee.ordered, f.pointee.teamSize > 1, f.pointee.counter != nil else { return }
+        SectionLog.leave()
     }
 
     // ---- sections: a loop over 1...count handed out one section at a time ----

@@ -69,6 +69,13 @@ const cape_range_t *cape_tracker_ranges(uint32_t *count);
 uint64_t cape_tracker_dirty_sorted(const uint64_t **keys, const uint8_t **twins);
 /* Forgets the dirty set (twins are reused). */
 void cape_tracker_reset(void);
+/* Sections (critical, ordered, locks): collect the pages written between begin and end; end
+   returns them with their content at section start. Only one section runs at a time per process. */
+void cape_section_begin(void);
+uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old);
+/* Makes a tracked page dirty and writable and returns its twin (NULL when not tracked): bytes
+   written to both the page and its twin do not count as this rank's own change. */
+uint8_t *cape_tracker_writable_twin(uintptr_t page);
 /* Text of the last tracker failure. */
 const char *cape_tracker_error(void);
 

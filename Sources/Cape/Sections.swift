@@ -1,0 +1,179 @@
+// Sections: code that one thread of the team runs at a time, in an order the runtime decides
+// (ordered blocks in iteration order). What a section writes must be visible to the next thread
+// that enters one, even on another rank, as on shared memory; and what it prints must come out in
+// section order.
+//
+// The log: a team-wide append-only record in the memory the ranks of a host share. The thread
+// leaving a section appends the section's writes (a diff of the pages written inside it, against
+// their content at section start) and what it printed; the thread entering the next section first
+// applies every entry it has not seen yet. Applying "adopts" the bytes: they are written to memory
+// and to the page's twin, so they never count as the receiving rank's own change. The writer
+// adopts its own section's bytes the same way once they are in the log. So section writes travel
+// only through the log; at every sync point each rank applies the rest of the log before encoding
+// its diff, and every rank ends with every section's writes, in section order.
+//
+// Like the loop counters, the log has two banks used in alternate epochs; rank 0 empties the bank
+// of the next epoch at the start of each epoch.
+import CCapeShim
+import CCapeSys
+import CapeCore
+import Glibc
+
+enum SectionLog {
+    static let bankBytes = 32 << 20
+    /// Three banks: a rank reads the bank of epoch e while it passes the sync point that ends e,
+    /// possibly after rank 0 is already in epoch e + 1; rank 0 empties the bank of e + 2 then.
+    static let bankCount = 3
+    static var bytes: Int { controlBytes + bankCount * bankBytes }
+    static let controlBytes = 4096
+    static let entryHeader = 32
+    static let magic: UInt32 = 0x4345_4353 // "SCEC"
+    nonisolated(unsafe) static var control: UnsafeMutablePointer<UInt64>?
+    nonisolated(unsafe) static var banks: UnsafeMutableRawPointer?
+    /// Sections go through the log: several ranks on one host.
+    nonisolated(unsafe) static var active = false
+    private nonisolated(unsafe) static var applied = 0
+    private nonisolated(unsafe) static var appliedEpoch: UInt64 = .max
+    private nonisolated(unsafe) static var outMark: off_t = 0
+    private nonisolated(unsafe) static var errMark: off_t = 0
+    private nonisolated(unsafe) static let maskScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
+
+    private static func tail(_ bank: Int) -> UnsafeMutablePointer<UInt64> { control! + bank * 8 }
+
+    /// Rank 0, at the start of epoch `epoch`: empties the bank that epoch + 1 uses.
+    static func prepare(epoch: UInt64) {
+        guard Runtime.rank == 0, let _ = control else { return }
+        cape_store_release_u64(tail(Int((epoch + 1) % UInt64(bankCount))), 0)
+    }
+
+    /// Applies the entries of the current epoch this rank has not applied yet; rank 0 prints what
+    /// other ranks printed in their sections.
+    static func catchUp() {
+        guard active else { return }
+        let bank = Int(Sync.epoch % UInt64(bankCount))
+        if appliedEpoch != Sync.epoch { appliedEpoch = Sync.epoch; applied = 0 }
+        let end = Int(cape_load_acquire_u64(tail(bank)))
+        let base = banks! + bank * bankBytes
+        while applied < end {
+            let e = base + applied
+            guard e.load(as: UInt32.self) == magic else { fatal("the section log is damaged at \(applied); please report this") }
+            let rank = Int(e.load(fromByteOffset: 4, as: UInt32.self))
+            let diff = Int(e.load(fromByteOffset: 8, as: UInt64.self))
+            let out = Int(e.load(fromByteOffset: 16, as: UInt64.self))
+            let err = Int(e.load(fromByteOffset: 24, as: UInt64.self))
+            let body = e + entryHeader
+            if rank != Runtime.rank {
+                adopt(UnsafeRawPointer(body), bytes: diff, copyFromMemory: false)
+                if Runtime.rank == 0 {
+                    if out > 0 { fwrite(body + diff, 1, out, stdout) }
+                    if err > 0 {
+                        fflush(stdout)
+                        _ = write(2, body + diff + out, err)
+                    }
+                }
+            }
+            applied += (entryHeader + diff + out + err + 7) & ~7
+        }
+    }
+
+    /// Writes the run's bytes to memory and to the twins (copyFromMemory: the twins take the bytes
+    /// memory holds now, for the writer's own section).
+    private static func adopt(_ payload: UnsafeRawPointer, bytes: Int, copyFromMemory: Bool) {
+        var lastPage: UInt = .max
+        var twin: UnsafeMutablePointer<UInt8>?
+        for run in Diff.Runs(payload, bytes: bytes) {
+            for w in 0..<run.words {
+                let m = run.mask[w]
+                if m == 0 { continue }
+                let a = run.address + UInt(w * 8)
+                let page = a & ~4095
+                if page != lastPage { lastPage = page; twin = cape_tracker_writable_twin(page) }
+                let dst = UnsafeMutablePointer<UInt8>(bitPattern: a)!
+                for b in 0..<8 where m & (1 << UInt8(b)) != 0 {
+                    let v = copyFromMemory ? dst[b] : run.data.load(fromByteOffset: w * 8 + b, as: UInt8.self)
+                    if !copyFromMemory { dst[b] = v }
+                    twin?[Int(a - page) + b] = v
+                }
+            }
+        }
+    }
+
+    /// The calling thread enters a section (it holds the section's token).
+    static func enter() {
+        guard active, Region.tracking else { return }
+        catchUp()
+        if Runtime.rank != 0, Output.capture.out >= 0 {
+            cape_stdio_flush()
+            outMark = lseek(Output.capture.out, 0, SEEK_CUR)
+            errMark = lseek(Output.capture.err, 0, SEEK_CUR)
+        }
+        cape_section_begin()
+    }
+
+    /// The calling thread leaves its section: its writes and output go to the log.
+    static func leave() {
+        guard active, Region.tracking else { return }
+        var pagesP: UnsafePointer<UInt>?
+        var oldP: UnsafePointer<UnsafePointer<UInt8>?>?
+        let n = Int(cape_section_end(&pagesP, &oldP))
+        let bank = Int(Sync.epoch % UInt64(bankCount))
+        let start = Int(cape_load_acquire_u64(tail(bank)))
+        let e = banks! + bank * bankBytes + start
+        let room = bankBytes - start - entryHeader
+        if room <= 0 { fatal(full) }
+        var order = Array(0..<n)
+        order.sort { pagesP![$0] < pagesP![$1] }
+        var count: UInt32 = 0
+        let ranges = cape_tracker_ranges(&count)!
+        var enc = Diff.Encoder(out: e + entryHeader, capacity: room, maskScratch: maskScratch)
+        var previous: UInt = .max
+        var r = 0
+        for i in order {
+            let page = pagesP![i]
+            if page == previous { continue }
+            previous = page
+            while r < Int(count) && ranges[r].end <= page { r += 1 }
+            guard r < Int(count), ranges[r].start <= page else { continue }
+            let lo = max(page, ranges[r].clip_start), hi = min(page + 4096, ranges[r].clip_end)
+            if lo >= hi { continue }
+            enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: UnsafeRawPointer(oldP![i]! + Int(lo - page)), lo: lo, hi: hi)
+        }
+        enc.close()
+        if enc.overflow { fatal(full) }
+        let diff = enc.bytes
+        var out = 0, err = 0
+        if Runtime.rank != 0, Output.capture.out >= 0 {
+            cape_stdio_flush()
+            out = moveOutput(Output.capture.out, from: outMark, into: e + entryHeader + diff, room: room - diff)
+            err = moveOutput(Output.capture.err, from: errMark, into: e + entryHeader + diff + out, room: room - diff - out)
+        }
+        adopt(UnsafeRawPointer(e + entryHeader), bytes: diff, copyFromMemory: true)
+        e.storeBytes(of: magic, as: UInt32.self)
+        e.storeBytes(of: UInt32(Runtime.rank), toByteOffset: 4, as: UInt32.self)
+        e.storeBytes(of: UInt64(diff), toByteOffset: 8, as: UInt64.self)
+        e.storeBytes(of: UInt64(out), toByteOffset: 16, as: UInt64.self)
+        e.storeBytes(of: UInt64(err), toByteOffset: 24, as: UInt64.self)
+        let next = start + ((entryHeader + diff + out + err + 7) & ~7)
+        cape_store_release_u64(tail(bank), UInt64(next))
+        if appliedEpoch == Sync.epoch && applied == start { applied = next }
+    }
+
+    private static let full = "the ordered or critical sections between two barriers wrote more than \(bankBytes >> 20) MiB (add a barrier, or keep such sections small)"
+
+    /// Moves what was written to a capture file since `mark` into the log and cuts the file back.
+    private static func moveOutput(_ fd: Int32, from mark: off_t, into buffer: UnsafeMutableRawPointer, room: Int) -> Int {
+        let end = lseek(fd, 0, SEEK_CUR)
+        let n = Int(end - mark)
+        guard n > 0 else { return 0 }
+        if n > room { fatal(full) }
+        var off = 0
+        while off < n {
+            let r = pread(fd, buffer + off, n - off, mark + off_t(off))
+            if r <= 0 { break }
+            off += r
+        }
+        _ = ftruncate(fd, mark)
+        lseek(fd, mark, SEEK_SET)
+        return off
+    }
+}
