@@ -23,6 +23,7 @@ static __thread int final_depth __attribute__((tls_model("initial-exec")));
 
 int cape_in_final(void) { return final_depth > 0; }
 int omp_in_final(void) { return final_depth > 0; }
+int omp_in_final_(void) { return final_depth > 0; }
 
 static void run_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), long arg_size, long arg_align,
                      bool final) {

@@ -129,11 +129,18 @@ static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t h
     return mprotect((void *)s, e - s, r->prot);
 }
 
-static void section_record(uintptr_t page, const uint8_t *old) {
+/* Entries are claimed first and published last: a fault still in flight when the section ends
+   leaves a zero entry, and its page's writes stay in the rank's own diff. */
+static uint32_t section_claim(void) {
     uint32_t j = __atomic_fetch_add(&section_count, 1, __ATOMIC_ACQ_REL);
     if (j >= MAX_SECTION_PAGES) cape_die("a critical, ordered or locked section wrote more than 256 MiB (keep such sections small)");
-    section_pages[j] = page;
+    return j;
+}
+
+static void section_record(uintptr_t page, const uint8_t *old) {
+    uint32_t j = section_claim();
     section_old[j] = old;
+    __atomic_store_n(&section_pages[j], page, __ATOMIC_RELEASE);
 }
 
 /* A REPROT page: twin it for the section if one is running, and make it writable. */
@@ -143,11 +150,13 @@ static void handle_reprotected(cape_range_t *r, uint64_t idx, uintptr_t page, ui
         return;
     }
     if (section_active) {
-        uint64_t slot = twin_cap - 1 - __atomic_load_n(&section_count, __ATOMIC_ACQUIRE);
+        uint32_t j = section_claim();
+        uint64_t slot = twin_cap - 1 - j;
         if (slot <= __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE))
             cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
         memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
-        section_record(page, twin_base + slot * PAGE);
+        section_old[j] = twin_base + slot * PAGE;
+        __atomic_store_n(&section_pages[j], page, __ATOMIC_RELEASE);
     }
     if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die("mprotect failed while tracking a write (check the memory limits)");
     __atomic_store_n(&r->state[idx], s & ~REPROT, __ATOMIC_RELEASE);
@@ -471,6 +480,7 @@ void cape_section_begin(void) {
     for (uint64_t i = section_mark; i < n; i++) protect_again(dirty_pages[i]);
     for (uint32_t j = 0; j < section_last; j++) protect_again(section_pages[j]);
     section_mark = n;
+    memset(section_pages, 0, sizeof(uintptr_t) * section_last);
     __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);
     __atomic_store_n(&section_active, 1, __ATOMIC_RELEASE);
 }

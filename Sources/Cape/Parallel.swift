@@ -67,7 +67,12 @@ enum Region {
             Sync.advance()
             return
         }
-        if c.local == 0 { idle(c); return }
+        if c.local == 0 {
+            // Nothing ran here: stop capturing (the region printed nothing on this rank).
+            _ = Output.endRegion(into: channel().data + Segment.headerBytes, room: channel().capacity - Segment.headerBytes)
+            idle(c)
+            return
+        }
         let (diff, runs, dirty) = encode()
         let body = channel().data + Segment.headerBytes
         let printed = Output.endRegion(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)

@@ -63,7 +63,7 @@ enum SectionLog {
             let err = Int(e.load(fromByteOffset: 24, as: UInt64.self))
             let body = e + entryHeader
             if rank != Runtime.rank {
-                adopt(UnsafeRawPointer(body), bytes: diff, copyFromMemory: false)
+                adopt(UnsafeRawPointer(body), bytes: diff, own: false)
                 if Runtime.rank == 0 {
                     if out > 0 { fwrite(body + diff, 1, out, stdout) }
                     if err > 0 {
@@ -76,9 +76,10 @@ enum SectionLog {
         }
     }
 
-    /// Writes the run's bytes to memory and to the twins (copyFromMemory: the twins take the bytes
-    /// memory holds now, for the writer's own section).
-    private static func adopt(_ payload: UnsafeRawPointer, bytes: Int, copyFromMemory: Bool) {
+    /// Writes the runs' bytes to the twins, and to memory unless they come from this rank's own
+    /// section (`own`): there memory may already hold a newer value that a sibling thread wrote
+    /// after the section was encoded, and that value must stay a change of this rank.
+    private static func adopt(_ payload: UnsafeRawPointer, bytes: Int, own: Bool) {
         var lastPage: UInt = .max
         var twin: UnsafeMutablePointer<UInt8>?
         for run in Diff.Runs(payload, bytes: bytes) {
@@ -90,8 +91,8 @@ enum SectionLog {
                 if page != lastPage { lastPage = page; twin = cape_tracker_writable_twin(page) }
                 let dst = UnsafeMutablePointer<UInt8>(bitPattern: a)!
                 for b in 0..<8 where m & (1 << UInt8(b)) != 0 {
-                    let v = copyFromMemory ? dst[b] : run.data.load(fromByteOffset: w * 8 + b, as: UInt8.self)
-                    if !copyFromMemory { dst[b] = v }
+                    let v = run.data.load(fromByteOffset: w * 8 + b, as: UInt8.self)
+                    if !own { dst[b] = v }
                     twin?[Int(a - page) + b] = v
                 }
             }
@@ -130,7 +131,7 @@ enum SectionLog {
         var r = 0
         for i in order {
             let page = pagesP![i]
-            if page == previous { continue }
+            if page == previous || page == 0 { continue }
             previous = page
             while r < Int(count) && ranges[r].end <= page { r += 1 }
             guard r < Int(count), ranges[r].start <= page else { continue }
@@ -147,7 +148,7 @@ enum SectionLog {
             out = moveOutput(Output.capture.out, from: outMark, into: e + entryHeader + diff, room: room - diff)
             err = moveOutput(Output.capture.err, from: errMark, into: e + entryHeader + diff + out, room: room - diff - out)
         }
-        adopt(UnsafeRawPointer(e + entryHeader), bytes: diff, copyFromMemory: true)
+        adopt(UnsafeRawPointer(e + entryHeader), bytes: diff, own: true)
         e.storeBytes(of: magic, as: UInt32.self)
         e.storeBytes(of: UInt32(Runtime.rank), toByteOffset: 4, as: UInt32.self)
         e.storeBytes(of: UInt64(diff), toByteOffset: 8, as: UInt64.self)

@@ -62,7 +62,6 @@
 @_cdecl("omp_destroy_nest_lock_") public func _unsupported_omp_destroy_nest_lock_() { unsupported("omp_destroy_nest_lock_") }
 @_cdecl("omp_fulfill_event") public func _unsupported_omp_fulfill_event() { unsupported("omp_fulfill_event") }
 @_cdecl("omp_fulfill_event_") public func _unsupported_omp_fulfill_event_() { unsupported("omp_fulfill_event_") }
-@_cdecl("omp_in_final_") public func _unsupported_omp_in_final_() { unsupported("omp_in_final_") }
 @_cdecl("omp_init_lock") public func _unsupported_omp_init_lock() { unsupported("omp_init_lock") }
 @_cdecl("omp_init_lock_") public func _unsupported_omp_init_lock_() { unsupported("omp_init_lock_") }
 @_cdecl("omp_init_nest_lock") public func _unsupported_omp_init_nest_lock() { unsupported("omp_init_nest_lock") }
