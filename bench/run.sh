@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # bench/run.sh -- compare libgomp, hand-written MPI and libcape on the same
-# matrix multiplication, and measure the cost of an empty parallel region.
+# matrix multiplication and on a loop with uneven iterations (static, dynamic
+# and guided schedules), and measure the cost of an empty parallel region, of
+# a barrier and of a dynamic chunk claim.
 # Run `bench/run.sh --help` for the options.
 set -euo pipefail
 
@@ -12,8 +14,11 @@ usage() {
     cat <<EOF
 Usage: bench/run.sh [--help]
 
-Builds the benchmark programs into bench/out/ and, for each matrix size n,
-runs the same C = A * B three ways (best of BENCH_REPS runs each):
+Builds the benchmark programs into bench/out/ and runs the parts that
+BENCH_PARTS selects (default: all four, in this order).
+
+matmul: for each matrix size n, runs the same C = A * B three ways (best of
+BENCH_REPS runs each):
 
   libgomp   OMP_NUM_THREADS=NP ./matmul_omp n          (threads, shared memory)
   MPI       mpiexec -n NP ./matmul_mpi n                (hand-written MPI)
@@ -21,8 +26,24 @@ runs the same C = A * B three ways (best of BENCH_REPS runs each):
                 mpiexec -n NP ./matmul_omp n            (same OpenMP binary)
 
 checks that the three checksums are identical, prints a table and writes it
-to bench/out/results.csv; then times empty parallel regions under libgomp and
-libcape (bench/out/empty_region.csv).
+to bench/out/results.csv.
+
+empty: times empty parallel regions under libgomp and libcape
+(bench/out/empty_region.csv).
+
+loadbalance: a loop whose iteration i costs O(i), for each size n and each
+schedule (best of BENCH_REPS runs each):
+
+  libgomp   OMP_NUM_THREADS=NP ./loadbalance_omp n <schedule>
+  MPI       mpiexec -n NP ./loadbalance_mpi n cyclic     (once per n)
+  libcape   env LD_PRELOAD=<libcape.so> CAPE_THREADS_PER_RANK=1 \\
+                mpiexec -n NP ./loadbalance_omp n <schedule>
+
+checks that every checksum is the same, prints a table with libcape/libgomp
+and libcape/MPI and writes bench/out/loadbalance.csv.
+
+barrier: times barriers and dynamic chunk claims inside one region under
+libgomp and libcape (bench/out/barrier.csv).
 
 Environment:
   CAPE_LIB       path of libcape.so
@@ -32,6 +53,17 @@ Environment:
   BENCH_REPS     repetitions per run, best is kept (default: 3)
   BENCH_NP       ranks for MPI/libcape and threads for libgomp (default: 2)
   BENCH_REGIONS  timed empty regions per run       (default: 10000)
+  BENCH_PARTS    parts to run, space separated; they run in the order
+                 above whatever the order given
+                 (default: "matmul empty loadbalance barrier")
+  BENCH_LB_SIZES loop sizes n of the load-balance part (default: 20000)
+  BENCH_LB_SCHEDULES
+                 schedules of the load-balance part, each "kind" or
+                 "kind,chunk" with kind static, dynamic or guided
+                 (default: "static dynamic guided", i.e. static with one
+                  block per thread, dynamic,16 and guided,1)
+  BENCH_BARRIERS timed barriers per run            (default: 5000)
+  BENCH_CHUNKS   timed dynamic chunk claims        (default: 1000000)
   BENCH_TIMEOUT  seconds before one run is killed, 0 = no limit (default: 900)
   CC, MPICC      compilers (default: gcc, mpicc)
   CFLAGS         optimisation flags (default: "-O3 -march=native")
@@ -50,6 +82,11 @@ SIZES="${BENCH_SIZES:-1600 3200}"
 REPS="${BENCH_REPS:-3}"
 NP="${BENCH_NP:-2}"
 REGIONS="${BENCH_REGIONS:-10000}"
+PARTS="${BENCH_PARTS:-matmul empty loadbalance barrier}"
+LB_SIZES="${BENCH_LB_SIZES:-20000}"
+LB_SCHEDULES="${BENCH_LB_SCHEDULES:-static dynamic guided}"
+BARRIERS="${BENCH_BARRIERS:-5000}"
+CHUNKS="${BENCH_CHUNKS:-1000000}"
 TIMEOUT="${BENCH_TIMEOUT:-900}"
 CC="${CC:-gcc}"
 MPICC="${MPICC:-mpicc}"
@@ -58,11 +95,35 @@ CFLAGS="${CFLAGS:--O3 -march=native}"
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer (got '$REPS')"
 [[ "$NP" =~ ^[1-9][0-9]*$ ]] || die "BENCH_NP must be a positive integer (got '$NP')"
 [[ "$REGIONS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REGIONS must be a positive integer (got '$REGIONS')"
+[[ "$BARRIERS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_BARRIERS must be a positive integer (got '$BARRIERS')"
+[[ "$CHUNKS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_CHUNKS must be a positive integer (got '$CHUNKS')"
 [[ "$TIMEOUT" =~ ^[0-9]+$ ]] || die "BENCH_TIMEOUT must be a number of seconds (got '$TIMEOUT')"
 for n in $SIZES; do
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZES must hold positive integers (got '$n')"
 done
 [[ -n "${SIZES// /}" ]] || die "BENCH_SIZES is empty"
+for n in $LB_SIZES; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "BENCH_LB_SIZES must hold positive integers (got '$n')"
+done
+[[ -n "${LB_SIZES// /}" ]] || die "BENCH_LB_SIZES is empty"
+for s in $LB_SCHEDULES; do
+    [[ "$s" =~ ^(static(,[0-9]+)?|(dynamic|guided)(,[1-9][0-9]*)?)$ ]] \
+        || die "BENCH_LB_SCHEDULES: '$s' is not static[,chunk], dynamic[,chunk] or guided[,chunk]"
+done
+[[ -n "${LB_SCHEDULES// /}" ]] || die "BENCH_LB_SCHEDULES is empty"
+for part in $PARTS; do
+    case "$part" in
+        matmul|empty|loadbalance|barrier) ;;
+        *) die "BENCH_PARTS: unknown part '$part' (known: matmul empty loadbalance barrier)" ;;
+    esac
+done
+[[ -n "${PARTS// /}" ]] || die "BENCH_PARTS is empty"
+# want <part>: whether BENCH_PARTS selects the part.
+want() {
+    local part
+    for part in $PARTS; do [[ "$part" == "$1" ]] && return 0; done
+    return 1
+}
 
 # ---- libcape -----------------------------------------------------------------
 if [[ -n "${CAPE_LIB:-}" ]]; then
@@ -92,6 +153,9 @@ echo "== building into $OUT_DIR"
 "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/matmul_omp" "$BENCH_DIR/matmul_omp.c" \
     && "$MPICC" $CFLAGS -o "$OUT_DIR/matmul_mpi" "$BENCH_DIR/matmul_mpi.c" \
     && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/empty_region" "$BENCH_DIR/empty_region.c" \
+    && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/loadbalance_omp" "$BENCH_DIR/loadbalance_omp.c" \
+    && "$MPICC" $CFLAGS -o "$OUT_DIR/loadbalance_mpi" "$BENCH_DIR/loadbalance_mpi.c" \
+    && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/barrier" "$BENCH_DIR/barrier.c" \
     || die "build failed"
 
 # ---- running -----------------------------------------------------------------
@@ -127,22 +191,31 @@ field() {
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a + 0 <= b + 0) ? a : b }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.3f", a / b; else printf "n/a" }'; }
 
-# bench_matmul <label> <n> <command...>: best time over REPS runs, sets BEST and SUM.
-bench_matmul() {
-    local label="$1" n="$2"; shift 2
+# bench_best <label> <what> <command...>: best time over REPS runs of a program
+# that prints time_s= and checksum=; sets BEST and SUM. <what> names the case
+# in messages ("n=1600").
+bench_best() {
+    local label="$1" what="$2"; shift 2
     local r t c
     BEST="" SUM=""
     for ((r = 1; r <= REPS; r++)); do
-        run_once "$label n=$n" "$@"
+        run_once "$label $what" "$@"
         t="$(field time_s)"; c="$(field checksum)"
         if [[ -z "$SUM" ]]; then SUM="$c"
         elif [[ "$c" != "$SUM" ]]; then
-            echo "!!!!!!!! MISMATCH: $label n=$n checksum changed between runs: $SUM vs $c" >&2
+            echo "!!!!!!!! MISMATCH: $label $what checksum changed between runs: $SUM vs $c" >&2
             exit 1
         fi
         if [[ -z "$BEST" ]]; then BEST="$t"; else BEST="$(min "$BEST" "$t")"; fi
-        printf '   %-8s n=%-6s run %d/%d  time_s=%s  checksum=%s\n' "$label" "$n" "$r" "$REPS" "$t" "$c"
+        printf '   %-8s %-10s run %d/%d  time_s=%s  checksum=%s\n' "$label" "$what" "$r" "$REPS" "$t" "$c"
     done
+}
+
+mismatch() {
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+    echo "!!! MISMATCH $*" >&2
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
+    exit 1
 }
 
 GOMP_ENV=(env -u LD_PRELOAD OMP_NUM_THREADS="$NP")
@@ -150,52 +223,128 @@ MPI_ENV=(env -u LD_PRELOAD)
 CAPE_ENV=(env -u OMP_NUM_THREADS LD_PRELOAD="$LIB" CAPE_THREADS_PER_RANK=1)
 
 echo "== libcape: $LIB"
-echo "== sizes: $SIZES   reps: $REPS (best kept)   np/threads: $NP   cores: $(nproc 2>/dev/null || echo ?)"
+echo "== parts: $PARTS   reps: $REPS (best kept)   np/threads: $NP   cores: $(nproc 2>/dev/null || echo ?)"
 
-CSV="$OUT_DIR/results.csv"
-echo "n,libgomp_${NP}thr_s,mpi_np${NP}_s,libcape_np${NP}_s,libcape_over_mpi,libcape_over_libgomp,checksum" >"$CSV"
-ROWS=()
-for n in $SIZES; do
-    echo "== n=$n"
-    bench_matmul libgomp "$n" "${GOMP_ENV[@]}" "$OUT_DIR/matmul_omp" "$n"
-    t_gomp="$BEST"; c_gomp="$SUM"
-    bench_matmul mpi "$n" "${MPI_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/matmul_mpi" "$n"
-    t_mpi="$BEST"; c_mpi="$SUM"
-    bench_matmul libcape "$n" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/matmul_omp" "$n"
-    t_cape="$BEST"; c_cape="$SUM"
+# ---- matrix multiplication ---------------------------------------------------
+part_matmul() {
+    local n t_gomp c_gomp t_mpi c_mpi t_cape c_cape r_mpi r_gomp row
+    echo "== matmul sizes: $SIZES"
+    CSV="$OUT_DIR/results.csv"
+    echo "n,libgomp_${NP}thr_s,mpi_np${NP}_s,libcape_np${NP}_s,libcape_over_mpi,libcape_over_libgomp,checksum" >"$CSV"
+    ROWS=()
+    for n in $SIZES; do
+        echo "== n=$n"
+        bench_best libgomp "n=$n" "${GOMP_ENV[@]}" "$OUT_DIR/matmul_omp" "$n"
+        t_gomp="$BEST"; c_gomp="$SUM"
+        bench_best mpi "n=$n" "${MPI_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/matmul_mpi" "$n"
+        t_mpi="$BEST"; c_mpi="$SUM"
+        bench_best libcape "n=$n" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/matmul_omp" "$n"
+        t_cape="$BEST"; c_cape="$SUM"
 
-    if [[ "$c_gomp" != "$c_mpi" || "$c_gomp" != "$c_cape" ]]; then
-        echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
-        echo "!!! MISMATCH n=$n: libgomp=$c_gomp mpi=$c_mpi libcape=$c_cape" >&2
-        echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" >&2
-        exit 1
-    fi
-    r_mpi="$(ratio "$t_cape" "$t_mpi")"
-    r_gomp="$(ratio "$t_cape" "$t_gomp")"
-    echo "$n,$t_gomp,$t_mpi,$t_cape,$r_mpi,$r_gomp,$c_gomp" >>"$CSV"
-    ROWS+=("$(printf '%6s  %14s  %13s  %15s  %12s  %16s' "$n" "$t_gomp" "$t_mpi" "$t_cape" "$r_mpi" "$r_gomp")")
-done
+        if [[ "$c_gomp" != "$c_mpi" || "$c_gomp" != "$c_cape" ]]; then
+            mismatch "n=$n: libgomp=$c_gomp mpi=$c_mpi libcape=$c_cape"
+        fi
+        r_mpi="$(ratio "$t_cape" "$t_mpi")"
+        r_gomp="$(ratio "$t_cape" "$t_gomp")"
+        echo "$n,$t_gomp,$t_mpi,$t_cape,$r_mpi,$r_gomp,$c_gomp" >>"$CSV"
+        ROWS+=("$(printf '%6s  %14s  %13s  %15s  %12s  %16s' "$n" "$t_gomp" "$t_mpi" "$t_cape" "$r_mpi" "$r_gomp")")
+    done
 
-echo
-echo "matrix multiplication, best of $REPS (seconds), checksums identical"
-printf '%6s  %14s  %13s  %15s  %12s  %16s\n' n "libgomp(${NP} thr)" "MPI(-n ${NP})" "libcape(-n ${NP})" libcape/MPI libcape/libgomp
-for row in "${ROWS[@]}"; do echo "$row"; done
-echo "(csv: $CSV)"
+    echo
+    echo "matrix multiplication, best of $REPS (seconds), checksums identical"
+    printf '%6s  %14s  %13s  %15s  %12s  %16s\n' n "libgomp(${NP} thr)" "MPI(-n ${NP})" "libcape(-n ${NP})" libcape/MPI libcape/libgomp
+    for row in "${ROWS[@]}"; do echo "$row"; done
+    echo "(csv: $CSV)"
+    echo
+}
 
 # ---- empty regions -----------------------------------------------------------
-echo
-echo "== empty parallel regions: $REGIONS timed after 100 warm-up"
-run_once "empty_region libgomp" "${GOMP_ENV[@]}" "$OUT_DIR/empty_region" "$REGIONS"
-us_gomp="$(field us_per_region)"
-run_once "empty_region libcape" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/empty_region" "$REGIONS"
-us_cape="$(field us_per_region)"
-printf '%-20s %12s\n' "runtime" "us/region"
-printf '%-20s %12s\n' "libgomp(${NP} thr)" "$us_gomp"
-printf '%-20s %12s\n' "libcape(-n ${NP})" "$us_cape"
-printf 'libcape/libgomp      %12s\n' "$(ratio "$us_cape" "$us_gomp")"
-{
-    echo "runtime,us_per_region"
-    echo "libgomp_${NP}thr,$us_gomp"
-    echo "libcape_np${NP},$us_cape"
-} >"$OUT_DIR/empty_region.csv"
-echo "(csv: $OUT_DIR/empty_region.csv)"
+part_empty() {
+    local us_gomp us_cape
+    echo "== empty parallel regions: $REGIONS timed after 100 warm-up"
+    run_once "empty_region libgomp" "${GOMP_ENV[@]}" "$OUT_DIR/empty_region" "$REGIONS"
+    us_gomp="$(field us_per_region)"
+    run_once "empty_region libcape" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/empty_region" "$REGIONS"
+    us_cape="$(field us_per_region)"
+    printf '%-20s %12s\n' "runtime" "us/region"
+    printf '%-20s %12s\n' "libgomp(${NP} thr)" "$us_gomp"
+    printf '%-20s %12s\n' "libcape(-n ${NP})" "$us_cape"
+    printf 'libcape/libgomp      %12s\n' "$(ratio "$us_cape" "$us_gomp")"
+    {
+        echo "runtime,us_per_region"
+        echo "libgomp_${NP}thr,$us_gomp"
+        echo "libcape_np${NP},$us_cape"
+    } >"$OUT_DIR/empty_region.csv"
+    echo "(csv: $OUT_DIR/empty_region.csv)"
+    echo
+}
+
+# ---- load balance ------------------------------------------------------------
+part_loadbalance() {
+    local n sched t_gomp c_gomp t_mpi c_mpi t_cape c_cape r_mpi r_gomp row
+    local -a sched_args
+    echo "== load balance: iteration i costs O(i); sizes: $LB_SIZES   schedules: $LB_SCHEDULES"
+    CSV="$OUT_DIR/loadbalance.csv"
+    echo "n,schedule,libgomp_${NP}thr_s,mpi_np${NP}_s,libcape_np${NP}_s,libcape_over_libgomp,libcape_over_mpi,checksum" >"$CSV"
+    ROWS=()
+    for n in $LB_SIZES; do
+        echo "== n=$n"
+        bench_best mpi "cyclic" "${MPI_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/loadbalance_mpi" "$n" cyclic
+        t_mpi="$BEST"; c_mpi="$SUM"
+        for sched in $LB_SCHEDULES; do
+            # "kind,chunk" -> two arguments; a bare kind takes the program's default chunk
+            read -r -a sched_args <<<"${sched/,/ }"
+            bench_best libgomp "$sched" "${GOMP_ENV[@]}" "$OUT_DIR/loadbalance_omp" "$n" "${sched_args[@]}"
+            t_gomp="$BEST"; c_gomp="$SUM"
+            bench_best libcape "$sched" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/loadbalance_omp" "$n" "${sched_args[@]}"
+            t_cape="$BEST"; c_cape="$SUM"
+
+            if [[ "$c_gomp" != "$c_mpi" || "$c_gomp" != "$c_cape" ]]; then
+                mismatch "load balance n=$n $sched: libgomp=$c_gomp mpi=$c_mpi libcape=$c_cape"
+            fi
+            r_gomp="$(ratio "$t_cape" "$t_gomp")"
+            r_mpi="$(ratio "$t_cape" "$t_mpi")"
+            echo "$n,$sched,$t_gomp,$t_mpi,$t_cape,$r_gomp,$r_mpi,$c_gomp" >>"$CSV"
+            ROWS+=("$(printf '%6s  %-10s  %14s  %13s  %15s  %16s  %12s' "$n" "$sched" "$t_gomp" "$t_mpi" "$t_cape" "$r_gomp" "$r_mpi")")
+        done
+    done
+
+    echo
+    echo "load balance (iteration i costs O(i)), best of $REPS (seconds), checksums identical"
+    echo "(MPI: cyclic distribution, the same run for every schedule of one n)"
+    printf '%6s  %-10s  %14s  %13s  %15s  %16s  %12s\n' n schedule "libgomp(${NP} thr)" "MPI(-n ${NP})" "libcape(-n ${NP})" libcape/libgomp libcape/MPI
+    for row in "${ROWS[@]}"; do echo "$row"; done
+    echo "(csv: $CSV)"
+    echo
+}
+
+# ---- barriers and dynamic chunk claims ---------------------------------------
+part_barrier() {
+    local b_gomp e_gomp k_gomp s_gomp c_gomp b_cape e_cape k_cape s_cape c_cape
+    echo "== barriers and dynamic chunks: $BARRIERS barriers, $CHUNKS chunks, in one region"
+    run_once "barrier libgomp" "${GOMP_ENV[@]}" "$OUT_DIR/barrier" "$BARRIERS" "$CHUNKS"
+    b_gomp="$(field us_per_barrier)"; e_gomp="$(field us_per_empty_barrier)"
+    k_gomp="$(field ns_per_chunk)"; s_gomp="$(field chunks_per_thread)"; c_gomp="$(field checksum)"
+    run_once "barrier libcape" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/barrier" "$BARRIERS" "$CHUNKS"
+    b_cape="$(field us_per_barrier)"; e_cape="$(field us_per_empty_barrier)"
+    k_cape="$(field ns_per_chunk)"; s_cape="$(field chunks_per_thread)"; c_cape="$(field checksum)"
+    [[ "$c_gomp" == "$c_cape" ]] || mismatch "barrier: libgomp=$c_gomp libcape=$c_cape"
+
+    printf '%-20s %14s %20s %14s  %s\n' runtime us/barrier "us/empty barrier" ns/chunk "chunks per thread"
+    printf '%-20s %14s %20s %14s  %s\n' "libgomp(${NP} thr)" "$b_gomp" "$e_gomp" "$k_gomp" "$s_gomp"
+    printf '%-20s %14s %20s %14s  %s\n' "libcape(-n ${NP})" "$b_cape" "$e_cape" "$k_cape" "$s_cape"
+    printf '%-20s %14s %20s %14s\n' libcape/libgomp "$(ratio "$b_cape" "$b_gomp")" \
+        "$(ratio "$e_cape" "$e_gomp")" "$(ratio "$k_cape" "$k_gomp")"
+    {
+        echo "runtime,us_per_barrier,us_per_empty_barrier,ns_per_chunk,chunks_per_thread"
+        echo "libgomp_${NP}thr,$b_gomp,$e_gomp,$k_gomp,${s_gomp//,/;}"
+        echo "libcape_np${NP},$b_cape,$e_cape,$k_cape,${s_cape//,/;}"
+    } >"$OUT_DIR/barrier.csv"
+    echo "(csv: $OUT_DIR/barrier.csv)"
+}
+
+# ---- run the selected parts --------------------------------------------------
+if want matmul; then part_matmul; fi
+if want empty; then part_empty; fi
+if want loadbalance; then part_loadbalance; fi
+if want barrier; then part_barrier; fi
