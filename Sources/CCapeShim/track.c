@@ -57,6 +57,17 @@ static uintptr_t section_pages[MAX_SECTION_PAGES];
 static const uint8_t *section_old[MAX_SECTION_PAGES];
 static uint32_t section_last;                  /* pages of the previous section, to protect again */
 static uint64_t section_mark;                  /* dirty slots below this were protected again */
+/* REPROT pages made writable outside a section (a sibling's write, lazy binding, applying the log):
+   the next section must protect them again. */
+static uint32_t pending_count;
+static uintptr_t pending_pages[MAX_SECTION_PAGES];
+static volatile int pending_overflow;
+
+static void pending_add(uintptr_t page) {
+    uint32_t j = __atomic_fetch_add(&pending_count, 1, __ATOMIC_ACQ_REL);
+    if (j < MAX_SECTION_PAGES) __atomic_store_n(&pending_pages[j], page, __ATOMIC_RELEASE);
+    else pending_overflow = 1;
+}
 
 static struct sigaction prev_segv;
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
@@ -157,6 +168,8 @@ static void handle_reprotected(cape_range_t *r, uint64_t idx, uintptr_t page, ui
         memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
         section_old[j] = twin_base + slot * PAGE;
         __atomic_store_n(&section_pages[j], page, __ATOMIC_RELEASE);
+    } else {
+        pending_add(page);
     }
     if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die("mprotect failed while tracking a write (check the memory limits)");
     __atomic_store_n(&r->state[idx], s & ~REPROT, __ATOMIC_RELEASE);
@@ -458,6 +471,8 @@ void cape_tracker_reset(void) {
     dirty_count = 0;
     section_mark = 0;
     section_last = 0;
+    pending_count = 0;
+    pending_overflow = 0;
 }
 
 static void protect_again(uintptr_t page) {
@@ -477,6 +492,14 @@ static void protect_again(uintptr_t page) {
 void cape_section_begin(void) {
     if (!armed) return;
     uint64_t n = __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE);
+    uint32_t np = __atomic_exchange_n(&pending_count, 0, __ATOMIC_ACQ_REL);
+    if (pending_overflow) {
+        pending_overflow = 0;
+        section_mark = 0;
+        np = 0;
+    }
+    if (np > MAX_SECTION_PAGES) np = MAX_SECTION_PAGES;
+    for (uint32_t j = 0; j < np; j++) protect_again(__atomic_load_n(&pending_pages[j], __ATOMIC_ACQUIRE));
     for (uint64_t i = section_mark; i < n; i++) protect_again(dirty_pages[i]);
     for (uint32_t j = 0; j < section_last; j++) protect_again(section_pages[j]);
     section_mark = n;
@@ -517,6 +540,7 @@ uint8_t *cape_tracker_writable_twin(uintptr_t page) {
             if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die("mprotect failed while applying a section's writes");
             s &= ~REPROT;
             __atomic_store_n(&r->state[idx], s, __ATOMIC_RELEASE);
+            pending_add(page);
         }
         return twin_base + (uint64_t)(s - 2) * PAGE;
     }

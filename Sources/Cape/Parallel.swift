@@ -13,6 +13,8 @@ enum Region {
     /// Sync points (barriers) passed in the current region.
     private nonisolated(unsafe) static var barriers: UInt64 = 0
     static var entrySP: UInt { current?.sp ?? 0 }
+    /// A region with a team larger than one is running on this rank.
+    static var running: Bool { current != nil }
     /// A distributed region is running and this rank tracks its writes.
     static var tracking: Bool { current.map { $0.tracked && $0.local > 0 } ?? false }
     private nonisolated(unsafe) static let maskScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)

@@ -63,7 +63,7 @@ func capeSwiftStart() {
     if cape_tracker_init(twins, twinBytes, scratch, scratchBytes) != 0 { fatal("cannot install the SIGSEGV handler: \(errnoText())") }
     let masterTop = Runtime.stack(0) + Runtime.stackBytes
     cape_set_master_stack(masterTop)
-    let sharedBytes = Counters.bytes + SectionLog.bytes
+    let sharedBytes = Counters.bytes + LockTable.bytes + SectionLog.bytes
     let counters = cape_reserve(sharedBytes, "loop counters and the section log")!
 
     let localRanks = launcherValue(launch, "MPI_LOCALNRANKS").flatMap { Int($0) }
@@ -87,8 +87,12 @@ func capeSwiftStart() {
     }
     if Runtime.size > 1 && Counters.shared { shareCounters(counters, bytes: sharedBytes) }
     Counters.base = counters.assumingMemoryBound(to: UInt64.self)
-    SectionLog.control = (counters + Counters.bytes).assumingMemoryBound(to: UInt64.self)
-    SectionLog.banks = counters + Counters.bytes + SectionLog.controlBytes
+    LockTable.shared = (counters + Counters.bytes).assumingMemoryBound(to: UInt64.self)
+    LockTable.local = UnsafeMutablePointer<UInt64>.allocate(capacity: LockTable.bytes / 8)
+    LockTable.local!.initialize(repeating: 0, count: LockTable.bytes / 8)
+    let logBase = counters + Counters.bytes + LockTable.bytes
+    SectionLog.control = logBase.assumingMemoryBound(to: UInt64.self)
+    SectionLog.banks = logBase + SectionLog.controlBytes
     SectionLog.active = Runtime.size > 1 && Counters.shared
     if !Counters.shared && Runtime.rank == 0 {
         cape_write_err("cape: the ranks run on \(Runtime.size) hosts: dynamic and guided schedules and sections are spread statically, without load balance across ranks\n")

@@ -26,7 +26,7 @@ enum SectionLog {
     static let bankCount = 3
     static var bytes: Int { controlBytes + bankCount * bankBytes }
     static let controlBytes = 4096
-    static let entryHeader = 32
+    static let entryHeader = 40 // stamp (magic | epoch << 32), rank, diff, stdout and stderr bytes
     static let magic: UInt32 = 0x4345_4353 // "SCEC"
     nonisolated(unsafe) static var control: UnsafeMutablePointer<UInt64>?
     nonisolated(unsafe) static var banks: UnsafeMutableRawPointer?
@@ -54,14 +54,22 @@ enum SectionLog {
         if appliedEpoch != Sync.epoch { appliedEpoch = Sync.epoch; applied = 0 }
         let end = Int(cape_load_acquire_u64(tail(bank)))
         let base = banks! + bank * bankBytes
+        let stamp = UInt64(magic) | UInt64(truncatingIfNeeded: Sync.epoch) << 32
         while applied < end {
             let e = base + applied
-            guard e.load(as: UInt32.self) == magic else { fatal("the section log is damaged at \(applied); please report this") }
-            let rank = Int(e.load(fromByteOffset: 4, as: UInt32.self))
-            let diff = Int(e.load(fromByteOffset: 8, as: UInt64.self))
-            let out = Int(e.load(fromByteOffset: 16, as: UInt64.self))
-            let err = Int(e.load(fromByteOffset: 24, as: UInt64.self))
+            // Reserved, maybe still being written by a section of another lock: wait for its stamp.
+            var spins = 0
+            while cape_load_acquire_u64(e.assumingMemoryBound(to: UInt64.self)) != stamp {
+                spins += 1
+                if spins > 1000 { sched_yield() } else { cape_cpu_relax() }
+                if spins > 50_000_000 { fatal("an entry of the section log was never completed; please report this") }
+            }
+            let rank = Int(e.load(fromByteOffset: 8, as: UInt64.self))
+            let diff = Int(e.load(fromByteOffset: 16, as: UInt64.self))
+            let out = Int(e.load(fromByteOffset: 24, as: UInt64.self))
+            let err = Int(e.load(fromByteOffset: 32, as: UInt64.self))
             let body = e + entryHeader
+            trace(3, "log: entry at \(applied) from rank \(rank), \(diff) diff bytes")
             if rank != Runtime.rank {
                 adopt(UnsafeRawPointer(body), bytes: diff, own: false)
                 if Runtime.rank == 0 {
@@ -111,17 +119,18 @@ enum SectionLog {
         cape_section_begin()
     }
 
-    /// The calling thread leaves its section: its writes and output go to the log.
+    /// The calling thread leaves its section: its writes and output go to the log. Sections of
+    /// different locks may leave at once on several ranks: the entry is built in this rank's
+    /// channel buffer (one section at a time per rank), then space is reserved in the log, the
+    /// entry copied, and its stamp (magic and epoch) written last.
     static func leave() {
         guard active, Region.tracking else { return }
         var pagesP: UnsafePointer<UInt>?
         var oldP: UnsafePointer<UnsafePointer<UInt8>?>?
         let n = Int(cape_section_end(&pagesP, &oldP))
-        let bank = Int(Sync.epoch % UInt64(bankCount))
-        let start = Int(cape_load_acquire_u64(tail(bank)))
-        let e = banks! + bank * bankBytes + start
-        let room = bankBytes - start - entryHeader
-        if room <= 0 { fatal(full) }
+        let channel = Runtime.channel!
+        let e = channel.data
+        let room = min(channel.capacity, bankBytes) - entryHeader
         var order = Array(0..<n)
         order.sort { pagesP![$0] < pagesP![$1] }
         var count: UInt32 = 0
@@ -149,14 +158,23 @@ enum SectionLog {
             err = moveOutput(Output.capture.err, from: errMark, into: e + entryHeader + diff + out, room: room - diff - out)
         }
         adopt(UnsafeRawPointer(e + entryHeader), bytes: diff, own: true)
-        e.storeBytes(of: magic, as: UInt32.self)
-        e.storeBytes(of: UInt32(Runtime.rank), toByteOffset: 4, as: UInt32.self)
-        e.storeBytes(of: UInt64(diff), toByteOffset: 8, as: UInt64.self)
-        e.storeBytes(of: UInt64(out), toByteOffset: 16, as: UInt64.self)
-        e.storeBytes(of: UInt64(err), toByteOffset: 24, as: UInt64.self)
-        let next = start + ((entryHeader + diff + out + err + 7) & ~7)
-        cape_store_release_u64(tail(bank), UInt64(next))
-        if appliedEpoch == Sync.epoch && applied == start { applied = next }
+        e.storeBytes(of: UInt64(Runtime.rank), toByteOffset: 8, as: UInt64.self)
+        e.storeBytes(of: UInt64(diff), toByteOffset: 16, as: UInt64.self)
+        e.storeBytes(of: UInt64(out), toByteOffset: 24, as: UInt64.self)
+        e.storeBytes(of: UInt64(err), toByteOffset: 32, as: UInt64.self)
+        let size = (entryHeader + diff + out + err + 7) & ~7
+        let bank = Int(Sync.epoch % UInt64(bankCount))
+        let start = Int(cape_fetch_add_u64(tail(bank), UInt64(size)))
+        if start + size > bankBytes { fatal(full) }
+        let dst = banks! + bank * bankBytes + start
+        memcpy(dst + 8, e + 8, size - 8)
+        let stamp = UInt64(magic) | UInt64(truncatingIfNeeded: Sync.epoch) << 32
+        cape_store_release_u64(dst.assumingMemoryBound(to: UInt64.self), stamp)
+        if Runtime.settings.trace >= 3 {
+            var desc = ""
+            for run in Diff.Runs(UnsafeRawPointer(e + entryHeader), bytes: diff) { desc += " \(symbol(run.address))+\(run.words)w" }
+            trace(3, "log: appended at \(start), \(n) pages, \(diff) diff bytes:\(desc)")
+        }
     }
 
     private static let full = "the ordered or critical sections between two barriers wrote more than \(bankBytes >> 20) MiB (add a barrier, or keep such sections small)"

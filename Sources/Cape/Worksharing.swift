@@ -389,13 +389,13 @@ enum Work {
         guard f.pointee.ordered, f.pointee.teamSize > 1, let c = f.pointee.counter else { return }
         if f.pointee.chunkLo == .max { fatal("GOMP_ordered_start outside an ordered loop's iteration") }
         waitForToken(c + 1, f.pointee.chunkLo)
-        SectionLog.enter()
+        Exclusion.acquire(nil)
     }
 
     static func orderedEnd() {
         let f = frame()
         guard f.pointee.ordered, f.pointee.teamSize > 1, f.pointee.counter != nil else { return }
-        SectionLog.leave()
+        Exclusion.release(nil)
     }
 
     // ---- sections: a loop over 1...count handed out one section at a time ----

@@ -25,6 +25,9 @@ static inline uint64_t cape_fetch_add_u64(uint64_t *p, uint64_t v) { return __at
 static inline int cape_cas_u64(uint64_t *p, uint64_t *expected, uint64_t desired) {
     return __atomic_compare_exchange_n(p, expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
+static inline int cape_cas_u32(uint32_t *p, uint32_t expected, uint32_t desired) {
+    return __atomic_compare_exchange_n(p, &expected, desired, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
 static inline void cape_cpu_relax(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();

@@ -1,0 +1,256 @@
+// Mutual exclusion for a team spread over ranks: `critical` (named or not), GOMP_atomic_start/end
+// (gcc's fallback for atomics and for combining several reductions) and the OpenMP locks.
+//
+// Lock state never lives in the program's memory (a lock word there would be a write like any
+// other, and two ranks taking the lock would conflict). It lives in a table keyed by the lock's
+// address, the same on every rank: in the memory the ranks of a host share while a region runs,
+// and in a table of the rank's own for sequential code, where every rank runs alone.
+//
+// What the holder writes must be visible to the next holder before it enters, as on shared memory:
+// the protected code is a section (see Sections.swift), whose writes travel through the section
+// log. Page tracking tells sections apart per process, so one local thread of a rank is inside a
+// section at a time (a rank-local mutex, taken before the team-wide lock); a section inside a
+// section publishes what the outer one wrote so far at every inner acquire and release.
+import CCapeShim
+import CCapeSys
+import Glibc
+
+enum LockTable {
+    static let entries = 4096
+    static let entryWords = 2 // key (u64), then lock word (u32) and nest count (u32)
+    static let bytes = entries * entryWords * 8
+    nonisolated(unsafe) static var shared: UnsafeMutablePointer<UInt64>?
+    nonisolated(unsafe) static var local: UnsafeMutablePointer<UInt64>?
+
+    static let unnamedCritical: UInt = 1
+    static let atomicBlock: UInt = 2
+
+    /// The table that serves the calling thread: the team-wide one inside a region.
+    static func table() -> UnsafeMutablePointer<UInt64> {
+        Region.running ? shared! : local!
+    }
+
+    /// The entry of the lock at `key`, created unlocked on first use.
+    static func entry(_ key: UInt) -> (word: UnsafeMutablePointer<UInt32>, count: UnsafeMutablePointer<UInt32>) {
+        let t = table()
+        var h = UInt64(key) &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+        var i = Int(h % UInt64(entries))
+        for _ in 0..<entries {
+            let k = t + i * entryWords
+            var current = cape_load_acquire_u64(k)
+            if current == 0 && cape_cas_u64(k, &current, UInt64(key)) != 0 { current = UInt64(key) }
+            if current == UInt64(key) {
+                let w = UnsafeMutableRawPointer(k + 1).assumingMemoryBound(to: UInt32.self)
+                return (w, w + 1)
+            }
+            i = (i + 1) % entries
+        }
+        fatal("more than \(entries) distinct locks and named critical sections are in use (destroy unused locks)")
+    }
+
+    /// Identity of the calling thread, unique over all ranks, never 0 (0 is "free").
+    static func me() -> UInt32 {
+        let local = UInt32(truncatingIfNeeded: Int(cape_self()!.pointee.local_index) + 1) & 0xffff
+        return 0x8000_0000 | UInt32(truncatingIfNeeded: Runtime.rank & 0x7fff) << 16 | local
+    }
+
+    static func tryLock(_ w: UnsafeMutablePointer<UInt32>, _ me: UInt32) -> Bool {
+        cape_cas_u32(w, 0, me) != 0
+    }
+
+    static func lock(_ w: UnsafeMutablePointer<UInt32>, _ me: UInt32) {
+        var spins = 0
+        while true {
+            let v = cape_load_acquire_u32(w)
+            if v == 0 && tryLock(w, me) { return }
+            if spins < 200 { spins += 1; cape_cpu_relax(); continue }
+            _ = cape_futex_wait(w, v == 0 ? 1 : v, 5)
+        }
+    }
+
+    static func unlock(_ w: UnsafeMutablePointer<UInt32>) {
+        cape_store_release_u32(w, 0)
+        cape_futex_wake(w)
+    }
+}
+
+enum Exclusion {
+    private static let owner: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
+    private nonisolated(unsafe) static var depth = 0
+
+    private static var tracked: Bool { SectionLog.active && Region.tracking }
+    private static func localId() -> UInt32 { UInt32(Int(cape_self()!.pointee.local_index) + 2) }
+
+    /// Enters a section: takes the rank's section mutex, then the team-wide lock `word` (nil: the
+    /// caller already holds its turn, as for ordered blocks), then catches up with the log.
+    static func acquire(_ word: UnsafeMutablePointer<UInt32>?) {
+        let me = LockTable.me()
+        guard tracked else {
+            if let word { LockTable.lock(word, me) }
+            return
+        }
+        let id = localId()
+        if cape_load_acquire_u32(owner) == id {
+            depth += 1
+            SectionLog.leave()
+            if let word { LockTable.lock(word, me) }
+            SectionLog.enter()
+            return
+        }
+        LockTable.lock(owner, id)
+        depth = 1
+        if let word { LockTable.lock(word, me) }
+        SectionLog.enter()
+    }
+
+    /// Like acquire, but gives up at once when `word` is taken.
+    static func tryAcquire(_ word: UnsafeMutablePointer<UInt32>) -> Bool {
+        let me = LockTable.me()
+        guard tracked else { return LockTable.tryLock(word, me) }
+        let id = localId()
+        let nested = cape_load_acquire_u32(owner) == id
+        if !nested { LockTable.lock(owner, id) }
+        if !LockTable.tryLock(word, me) {
+            if !nested { LockTable.unlock(owner) }
+            return false
+        }
+        if nested {
+            depth += 1
+            SectionLog.leave()
+        } else {
+            depth = 1
+        }
+        SectionLog.enter()
+        return true
+    }
+
+    /// Leaves a section: its writes go to the log before `word` is released.
+    static func release(_ word: UnsafeMutablePointer<UInt32>?) {
+        guard tracked, cape_load_acquire_u32(owner) == localId() else {
+            if let word { LockTable.unlock(word) }
+            return
+        }
+        SectionLog.leave()
+        if let word { LockTable.unlock(word) }
+        depth -= 1
+        if depth > 0 {
+            SectionLog.enter()
+        } else {
+            LockTable.unlock(owner)
+        }
+    }
+}
+
+@inline(__always) private func enter() { cape_self()!.pointee.rt_depth += 1 }
+@inline(__always) private func leave() { cape_self()!.pointee.rt_depth -= 1 }
+
+// ---- critical and atomic blocks ----
+
+@_cdecl("GOMP_critical_start") public func GOMP_critical_start() {
+    enter(); defer { leave() }
+    Exclusion.acquire(LockTable.entry(LockTable.unnamedCritical).word)
+}
+
+@_cdecl("GOMP_critical_end") public func GOMP_critical_end() {
+    enter(); defer { leave() }
+    Exclusion.release(LockTable.entry(LockTable.unnamedCritical).word)
+}
+
+/// `pptr` is the program's `.gomp_critical_user_<name>` variable: its address names the section.
+@_cdecl("GOMP_critical_name_start") public func GOMP_critical_name_start(_ pptr: UnsafeMutableRawPointer?) {
+    enter(); defer { leave() }
+    Exclusion.acquire(LockTable.entry(UInt(bitPattern: pptr)).word)
+}
+
+@_cdecl("GOMP_critical_name_end") public func GOMP_critical_name_end(_ pptr: UnsafeMutableRawPointer?) {
+    enter(); defer { leave() }
+    Exclusion.release(LockTable.entry(UInt(bitPattern: pptr)).word)
+}
+
+@_cdecl("GOMP_atomic_start") public func GOMP_atomic_start() {
+    enter(); defer { leave() }
+    Exclusion.acquire(LockTable.entry(LockTable.atomicBlock).word)
+}
+
+@_cdecl("GOMP_atomic_end") public func GOMP_atomic_end() {
+    enter(); defer { leave() }
+    Exclusion.release(LockTable.entry(LockTable.atomicBlock).word)
+}
+
+// ---- OpenMP locks ----
+
+private func key(_ lock: UnsafeMutableRawPointer?) -> UInt {
+    guard let lock else { fatal("an omp lock routine was called with a null lock (initialize the lock first)") }
+    return UInt(bitPattern: lock)
+}
+
+@_cdecl("omp_init_lock") public func omp_init_lock(_ lock: UnsafeMutableRawPointer?) {
+    enter(); defer { leave() }
+    let e = LockTable.entry(key(lock))
+    cape_store_release_u32(e.word, 0)
+    cape_store_release_u32(e.count, 0)
+}
+
+@_cdecl("omp_destroy_lock") public func omp_destroy_lock(_ lock: UnsafeMutableRawPointer?) { omp_init_lock(lock) }
+
+@_cdecl("omp_set_lock") public func omp_set_lock(_ lock: UnsafeMutableRawPointer?) {
+    enter(); defer { leave() }
+    Exclusion.acquire(LockTable.entry(key(lock)).word)
+}
+
+@_cdecl("omp_unset_lock") public func omp_unset_lock(_ lock: UnsafeMutableRawPointer?) {
+    enter(); defer { leave() }
+    Exclusion.release(LockTable.entry(key(lock)).word)
+}
+
+@_cdecl("omp_test_lock") public func omp_test_lock(_ lock: UnsafeMutableRawPointer?) -> Int32 {
+    enter(); defer { leave() }
+    return Exclusion.tryAcquire(LockTable.entry(key(lock)).word) ? 1 : 0
+}
+
+@_cdecl("omp_init_nest_lock") public func omp_init_nest_lock(_ lock: UnsafeMutableRawPointer?) { omp_init_lock(lock) }
+@_cdecl("omp_destroy_nest_lock") public func omp_destroy_nest_lock(_ lock: UnsafeMutableRawPointer?) { omp_init_lock(lock) }
+
+@_cdecl("omp_set_nest_lock") public func omp_set_nest_lock(_ lock: UnsafeMutableRawPointer?) {
+    enter(); defer { leave() }
+    let e = LockTable.entry(key(lock))
+    if cape_load_acquire_u32(e.word) == LockTable.me() {
+        e.count.pointee += 1
+        return
+    }
+    Exclusion.acquire(e.word)
+    e.count.pointee = 1
+}
+
+@_cdecl("omp_unset_nest_lock") public func omp_unset_nest_lock(_ lock: UnsafeMutableRawPointer?) {
+    enter(); defer { leave() }
+    let e = LockTable.entry(key(lock))
+    guard cape_load_acquire_u32(e.word) == LockTable.me() else { return }
+    e.count.pointee -= 1
+    if e.count.pointee == 0 { Exclusion.release(e.word) }
+}
+
+@_cdecl("omp_test_nest_lock") public func omp_test_nest_lock(_ lock: UnsafeMutableRawPointer?) -> Int32 {
+    enter(); defer { leave() }
+    let e = LockTable.entry(key(lock))
+    if cape_load_acquire_u32(e.word) == LockTable.me() {
+        e.count.pointee += 1
+        return Int32(e.count.pointee)
+    }
+    guard Exclusion.tryAcquire(e.word) else { return 0 }
+    e.count.pointee = 1
+    return 1
+}
+
+// Fortran entry points: the lock is passed by reference, as in C.
+@_cdecl("omp_init_lock_") public func omp_init_lock_(_ l: UnsafeMutableRawPointer?) { omp_init_lock(l) }
+@_cdecl("omp_destroy_lock_") public func omp_destroy_lock_(_ l: UnsafeMutableRawPointer?) { omp_destroy_lock(l) }
+@_cdecl("omp_set_lock_") public func omp_set_lock_(_ l: UnsafeMutableRawPointer?) { omp_set_lock(l) }
+@_cdecl("omp_unset_lock_") public func omp_unset_lock_(_ l: UnsafeMutableRawPointer?) { omp_unset_lock(l) }
+@_cdecl("omp_test_lock_") public func omp_test_lock_(_ l: UnsafeMutableRawPointer?) -> Int32 { omp_test_lock(l) }
+@_cdecl("omp_init_nest_lock_") public func omp_init_nest_lock_(_ l: UnsafeMutableRawPointer?) { omp_init_nest_lock(l) }
+@_cdecl("omp_destroy_nest_lock_") public func omp_destroy_nest_lock_(_ l: UnsafeMutableRawPointer?) { omp_destroy_nest_lock(l) }
+@_cdecl("omp_set_nest_lock_") public func omp_set_nest_lock_(_ l: UnsafeMutableRawPointer?) { omp_set_nest_lock(l) }
+@_cdecl("omp_unset_nest_lock_") public func omp_unset_nest_lock_(_ l: UnsafeMutableRawPointer?) { omp_unset_nest_lock(l) }
+@_cdecl("omp_test_nest_lock_") public func omp_test_nest_lock_(_ l: UnsafeMutableRawPointer?) -> Int32 { omp_test_nest_lock(l) }
