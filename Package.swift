@@ -11,12 +11,14 @@ let package = Package(
         .executable(name: "cape-proxy", targets: ["cape-proxy"]),
     ],
     targets: [
-        // What Swift cannot do safely: constructor, fault handler, TLS, futexes, stack switch, malloc routing.
+        // What Swift cannot do safely: constructor, fault handler, TLS, futexes, stack switch, malloc routing,
+        // and the atomic-instruction patching (with the Capstone disassembler).
         .target(
             name: "CCapeShim",
             path: "Sources/CCapeShim",
             publicHeadersPath: "include",
-            cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-ftls-model=initial-exec"])]
+            cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-ftls-model=initial-exec"])],
+            linkerSettings: [.linkedLibrary("capstone")]
         ),
         // Futexes and channel memory, shared by libcape and cape-proxy.
         .target(name: "CCapeSys", path: "Sources/CCapeSys", publicHeadersPath: "include"),

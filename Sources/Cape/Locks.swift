@@ -24,6 +24,7 @@ enum LockTable {
 
     static let unnamedCritical: UInt = 1
     static let atomicBlock: UInt = 2
+    static let atomicInstruction: UInt = 3
 
     /// The table that serves the calling thread: the team-wide one inside a region.
     static func table() -> UnsafeMutablePointer<UInt64> {
@@ -176,6 +177,20 @@ enum Exclusion {
 @_cdecl("GOMP_atomic_end") public func GOMP_atomic_end() {
     enter(); defer { leave() }
     Exclusion.release(LockTable.entry(LockTable.atomicBlock).word)
+}
+
+// ---- inline atomic instructions (Sources/CCapeShim/atomics.c), called from the SIGTRAP handler ----
+
+@_cdecl("cape_swift_atomic_begin") func capeSwiftAtomicBegin() -> Int32 {
+    guard SectionLog.active, Region.tracking else { return 0 }
+    Exclusion.acquire(LockTable.entry(LockTable.atomicInstruction).word)
+    return 1
+}
+
+@_cdecl("cape_swift_atomic_end") func capeSwiftAtomicEnd() {
+    cape_self()!.pointee.rt_depth += 1
+    Exclusion.release(LockTable.entry(LockTable.atomicInstruction).word)
+    cape_self()!.pointee.rt_depth -= 1
 }
 
 // ---- OpenMP locks ----

@@ -102,6 +102,11 @@ func capeSwiftStart() {
         fatal("cancellation (OMP_CANCELLATION=true) is not supported yet (unset OMP_CANCELLATION)")
     }
     _ = Work.frames // allocated now, from the runtime arena
+    if SectionLog.active {
+        let n = cape_atomics_install()
+        if n < 0 { fatal("cannot prepare the program's atomic instructions: \(String(cString: cape_atomics_error()))") }
+        trace(1, "\(n) atomic instructions in the program run team-wide")
+    }
     Runtime.defaultTeam = Runtime.capacities.reduce(0, +)
     if let v = env["OMP_NUM_THREADS"], let first = v.split(separator: ",").first, let n = Int(first), n > 0 {
         Runtime.defaultTeam = n

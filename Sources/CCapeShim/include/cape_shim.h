@@ -129,6 +129,15 @@ uintptr_t cape_stack_pointer(void);
 /* Tasks run where they are created, at once (C: the task's data block lives on the stack). */
 int cape_in_final(void);
 
+/* Inline atomics (atomics.c): patches every atomic instruction of the executable so that it runs
+   team-wide in order. Returns the number of sites, or -1 (cape_atomics_error says why). */
+long cape_atomics_install(void);
+const char *cape_atomics_error(void);
+/* Implemented in Swift: enter / leave the team-wide section of an atomic instruction. begin returns
+   1 when it entered one (inside a distributed region), 0 when the instruction just runs. */
+int cape_swift_atomic_begin(void);
+void cape_swift_atomic_end(void);
+
 /* Spawns a runtime thread on a stack of our own (no glibc stack mapping). */
 int cape_thread_spawn(void *(*fn)(void *), void *arg, void *stack, size_t stack_size);
 
