@@ -171,8 +171,26 @@ long cape_atomics_install(void) {
             int rip = 0;
             for (int k = 0; k < x->op_count; k++)
                 if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RIP) rip = 1;
-            disp_off[nsites - 1] = rip ? x->encoding.disp_offset : 0;
-            disp_size[nsites - 1] = rip ? x->encoding.disp_size : 0;
+            /* rip-relative addressing always carries a 32-bit displacement (Capstone 4 misreports its
+               size after a 0x66 prefix): find it in the bytes, where Capstone says first. */
+            disp_off[nsites - 1] = 0;
+            disp_size[nsites - 1] = 0;
+            if (rip) {
+                int32_t want = (int32_t)x->disp;
+                int found = -1;
+                if (x->encoding.disp_offset + 4 <= insn->size && memcmp(insn->bytes + x->encoding.disp_offset, &want, 4) == 0)
+                    found = x->encoding.disp_offset;
+                for (int o = 1; found < 0 && o + 4 <= insn->size; o++)
+                    if (memcmp(insn->bytes + o, &want, 4) == 0) found = o;
+                if (found < 0) {
+                    snprintf(sweep_err, sizeof sweep_err, "cannot relocate the atomic instruction at %#lx", (unsigned long)insn->address);
+                    cs_free(insn, 1);
+                    cs_close(&cs);
+                    return -1;
+                }
+                disp_off[nsites - 1] = (uint8_t)found;
+                disp_size[nsites - 1] = 4;
+            }
         }
     }
     cs_free(insn, 1);

@@ -45,6 +45,8 @@ enum Sync {
             let onOwnStack = sp < top && sp >= top - UInt(Runtime.stackBytes)
             published = onOwnStack ? (data, sp, top) : (data, sp, Region.entrySP)
         }
+        let held = Exclusion.suspend()
+        defer { Exclusion.resume(held) }
         let gen = cape_load_acquire_u32(released)
         if cape_fetch_add_u32(arrived, 1) == UInt32(localThreads - 1) {
             cape_store_release_u32(arrived, 0)

@@ -82,26 +82,44 @@ enum Exclusion {
 
     private static var tracked: Bool { SectionLog.active && Region.tracking }
     private static func localId() -> UInt32 { UInt32(Int(cape_self()!.pointee.local_index) + 2) }
+    private static var nested: Bool { cape_load_acquire_u32(owner) == localId() }
 
-    /// Enters a section: takes the rank's section mutex, then the team-wide lock `word` (nil: the
-    /// caller already holds its turn, as for ordered blocks), then catches up with the log.
+    /// Waits until `word` looks free, holding nothing: the rank's section mutex is held only while
+    /// protected code runs, never while waiting for a team-wide lock (whose holder may be a local
+    /// thread that needs the mutex to release it).
+    private static func waitFree(_ word: UnsafeMutablePointer<UInt32>) {
+        var spins = 0
+        while true {
+            let v = cape_load_acquire_u32(word)
+            if v == 0 { return }
+            if spins < 200 { spins += 1; cape_cpu_relax(); continue }
+            _ = cape_futex_wait(word, v, 5)
+        }
+    }
+
+    /// Enters a section: the team-wide lock `word` (nil: the caller already holds its turn, as for
+    /// ordered blocks) and the rank's section mutex, then catches up with the log.
     static func acquire(_ word: UnsafeMutablePointer<UInt32>?) {
         let me = LockTable.me()
         guard tracked else {
             if let word { LockTable.lock(word, me) }
             return
         }
-        let id = localId()
-        if cape_load_acquire_u32(owner) == id {
-            depth += 1
+        if nested {
             SectionLog.leave()
             if let word { LockTable.lock(word, me) }
+            depth += 1
             SectionLog.enter()
             return
         }
-        LockTable.lock(owner, id)
+        let id = localId()
+        while true {
+            if let word { waitFree(word) }
+            LockTable.lock(owner, id)
+            if word == nil || LockTable.tryLock(word!, me) { break }
+            LockTable.unlock(owner)
+        }
         depth = 1
-        if let word { LockTable.lock(word, me) }
         SectionLog.enter()
     }
 
@@ -109,26 +127,27 @@ enum Exclusion {
     static func tryAcquire(_ word: UnsafeMutablePointer<UInt32>) -> Bool {
         let me = LockTable.me()
         guard tracked else { return LockTable.tryLock(word, me) }
-        let id = localId()
-        let nested = cape_load_acquire_u32(owner) == id
-        if !nested { LockTable.lock(owner, id) }
-        if !LockTable.tryLock(word, me) {
-            if !nested { LockTable.unlock(owner) }
+        if nested {
+            guard LockTable.tryLock(word, me) else { return false }
+            SectionLog.leave()
+            depth += 1
+            SectionLog.enter()
+            return true
+        }
+        if cape_load_acquire_u32(word) != 0 { return false }
+        LockTable.lock(owner, localId())
+        guard LockTable.tryLock(word, me) else {
+            LockTable.unlock(owner)
             return false
         }
-        if nested {
-            depth += 1
-            SectionLog.leave()
-        } else {
-            depth = 1
-        }
+        depth = 1
         SectionLog.enter()
         return true
     }
 
     /// Leaves a section: its writes go to the log before `word` is released.
     static func release(_ word: UnsafeMutablePointer<UInt32>?) {
-        guard tracked, cape_load_acquire_u32(owner) == localId() else {
+        guard tracked, nested else {
             if let word { LockTable.unlock(word) }
             return
         }
@@ -140,6 +159,24 @@ enum Exclusion {
         } else {
             LockTable.unlock(owner)
         }
+    }
+
+    /// A thread that holds a lock may meet a barrier: the barrier needs its siblings, which may need
+    /// the section mutex. Its section so far is published and the mutex left for the barrier.
+    static func suspend() -> Int {
+        guard tracked, nested else { return 0 }
+        SectionLog.leave()
+        let d = depth
+        depth = 0
+        LockTable.unlock(owner)
+        return d
+    }
+
+    static func resume(_ d: Int) {
+        guard d > 0 else { return }
+        LockTable.lock(owner, localId())
+        depth = d
+        SectionLog.enter()
     }
 }
 
