@@ -18,7 +18,7 @@ let package = Package(
             path: "Sources/CCapeShim",
             publicHeadersPath: "include",
             cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-ftls-model=initial-exec"])],
-            linkerSettings: [.linkedLibrary("capstone")]
+            linkerSettings: [.linkedLibrary("capstone"), .linkedLibrary("dw")]
         ),
         // Futexes and channel memory, shared by libcape and cape-proxy.
         .target(name: "CCapeSys", path: "Sources/CCapeSys", publicHeadersPath: "include"),

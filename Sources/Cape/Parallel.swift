@@ -212,23 +212,33 @@ enum Region {
             // Every rank has entered this exchange, so the section log is complete: its entries come
             // first, the ranks' own diffs (written later, or outside sections) after.
             SectionLog.catchUp()
-            apply(segments, fn: fn)
+            apply(segments, fn: fn, data: current?.data ?? 0)
         }
         channel.trim(used: a.outLen)
         return segments
     }
 
-    private static func apply(_ segments: [Segment.View], fn: UInt) {
+    /// Applies the other ranks' diffs. Bytes that several ranks changed to different values are a
+    /// data race (atomics, reductions and protected code travel through the section log and never
+    /// conflict): the highest thread's value wins, which is what applying every diff in rank order
+    /// gives, and the race is reported once per region, or stops the job with CAPE_RACES=error.
+    private static func apply(_ segments: [Segment.View], fn: UInt, data: UInt) {
+        var raced = false
         if segments.count > 1 {
-            let found = Diff.conflicts(segments.map { ($0.payload, $0.diffBytes) }, limit: 4)
+            let found = Diff.conflicts(segments.map { ($0.payload, $0.diffBytes) }, limit: 1)
             if let c = found.first {
-                let where_ = describe(address: c.address)
-                fatal("ranks \(c.rankA) and \(c.rankB) wrote different values to \(where_) in region #\(seq) (\(symbol(fn))); "
-                    + "this is a data race, or a reduction, atomic or critical update across ranks, which is not supported yet "
-                    + "(make each thread write its own elements)")
+                raced = true
+                let what = "ranks \(c.rankA) and \(c.rankB) wrote different values to \(describe(address: c.address, fn: fn, data: data)) "
+                    + "in region #\(seq) (\(symbol(fn))), a data race"
+                if Runtime.settings.races == .error {
+                    fatal(what + " (CAPE_RACES=error; protect the writes with atomic, critical or a reduction)")
+                }
+                if Runtime.rank == 0 {
+                    cape_write_err("cape: warning: \(what); the value of the highest-numbered thread is kept (set CAPE_RACES=error to stop instead)\n")
+                }
             }
         }
-        for s in segments where s.rank != Runtime.rank {
+        for s in segments where s.rank != Runtime.rank || raced {
             Diff.applyInPlace(s.payload, bytes: s.diffBytes)
         }
     }
@@ -300,8 +310,14 @@ enum Region {
 
     private static func channel() -> Channel { Runtime.channel! }
 
-    static func describe(address a: UInt) -> String {
+    static func describe(address a: UInt, fn: UInt = 0, data: UInt = 0) -> String {
         var off: UInt = 0
+        if fn != 0 && data != 0 {
+            var member: UInt = 0
+            if let name = cape_dwarf_shared_name(fn, data, a, &member) {
+                return "`\(String(cString: name))`" + (member > 0 ? "+\(member)" : "") + " (0x\(String(a, radix: 16)))"
+            }
+        }
         if let p = UnsafeRawPointer(bitPattern: a), let s = cape_symbol_name(p, &off) {
             return "`\(String(cString: s))`" + (off > 0 ? "+\(off)" : "") + " (0x\(String(a, radix: 16)))"
         }

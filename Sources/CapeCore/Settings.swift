@@ -9,8 +9,10 @@ public struct Settings: Sendable, Equatable {
     public var channelGiB = 64
     public var twinGiB = 64
     public var proxyPath: String?
+    public var races = RaceMode.warn
 
     public enum StdinMode: String, Sendable { case replicate, rank0 }
+    public enum RaceMode: String, Sendable { case warn, error }
 
     public struct Entry: Sendable {
         public let name: String
@@ -33,6 +35,8 @@ public struct Settings: Sendable, Equatable {
               meaning: "address space (GiB) for the copies of pages written in one region"),
         Entry(name: "CAPE_PROXY", defaultValue: "cape-proxy beside libcape.so",
               meaning: "path of the cape-proxy executable"),
+        Entry(name: "CAPE_RACES", defaultValue: "warn",
+              meaning: "warn: ranks writing different values to one byte in a region (a data race) get the highest thread's value and one warning per region; error: stop the job instead"),
     ]
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
@@ -65,6 +69,10 @@ public struct Settings: Sendable, Equatable {
         if let v = try int("CAPE_CHANNEL_GB", min: 1, max: 1 << 16) { s.channelGiB = v }
         if let v = try int("CAPE_TWIN_GB", min: 1, max: 1 << 16) { s.twinGiB = v }
         if let v = env["CAPE_PROXY"], !v.isEmpty { s.proxyPath = v }
+        if let v = env["CAPE_RACES"], !v.isEmpty {
+            guard let m = RaceMode(rawValue: v) else { throw .invalid(name: "CAPE_RACES", value: v, expected: "warn or error") }
+            s.races = m
+        }
         return s
     }
 }

@@ -40,9 +40,22 @@ struct FailureTests {
         try expectFailure("diverge", message: "cape: the ranks diverged", args: { [$0.appendingPathComponent("marker").path] })
     }
 
-    @Test("two ranks writing different values to one variable are reported, naming it")
-    func race() throws {
-        try expectFailure("race", message: "wrote different values to `shared_value`")
+    @Test("with CAPE_RACES=error, two ranks writing different values to one variable stop the job, naming it")
+    func raceError() throws {
+        try expectFailure("race", message: "wrote different values to `shared_value`", extra: ["CAPE_RACES": "error"])
+    }
+
+    @Test("by default a race is warned about once, naming it, and the highest thread's value is kept")
+    func raceWarning() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let r = try runCape(try compile("race", in: dir), ranks: 3)
+        #expect(!r.timedOut && r.exitCode == 0, "race: \(r.statusDescription)")
+        let warnings = r.stderrText.components(separatedBy: "cape: warning:").count - 1
+        #expect(warnings == 1, "expected one warning, stderr: \(Harness.clip(r.stderrText))")
+        #expect(r.stderrText.contains("wrote different values to `shared_value`"), "stderr: \(Harness.clip(r.stderrText))")
+        // Thread 2 (rank 2, the highest) wrote 3.
+        #expect(r.stdoutText == "3\n", "stdout: \(r.stdoutText)")
     }
 
     @Test("a missing proxy is named with what to do")

@@ -116,6 +116,10 @@ void cape_die(const char *msg) __attribute__((noreturn));
 void cape_write_err(const char *msg);
 void cape_set_err_fd(int fd);
 
+/* The name of the variable that region function `fn` (data block `data`) shares by reference and
+   that contains `addr`, from the program's DWARF; NULL without debug information. */
+const char *cape_dwarf_shared_name(uintptr_t fn, uintptr_t data, uintptr_t addr, uintptr_t *offset);
+
 /* Symbol of an address (dladdr), or NULL. */
 const char *cape_symbol_name(const void *addr, uintptr_t *offset);
 
