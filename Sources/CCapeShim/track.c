@@ -480,17 +480,30 @@ static void protect_again(uintptr_t page) {
     if (i < 0) return;
     cape_range_t *r = &ranges[i];
     uint64_t idx = (page - r->start) / PAGE;
-    uint32_t s = __atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE);
-    if (s < 2 || (s & REPROT)) return;
-    if (!__atomic_compare_exchange_n(&r->state[idx], &s, s | REPROT, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) return;
-    if (mprotect((void *)page, PAGE, r->prot & ~PROT_WRITE) != 0) {
-        /* Out of mappings: leave it writable; its writes then count as made before the section. */
-        __atomic_store_n(&r->state[idx], s, __ATOMIC_RELEASE);
+    for (;;) {
+        uint32_t s = __atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE);
+        /* Being twinned by a sibling's fault: wait for it, or the page would stay writable. */
+        if (s == 1) { cape_cpu_relax_shim(); continue; }
+        if (s < 2 || (s & REPROT)) return;
+        if (!__atomic_compare_exchange_n(&r->state[idx], &s, s | REPROT, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+        if (mprotect((void *)page, PAGE, r->prot & ~PROT_WRITE) != 0)
+            cape_die("mprotect failed while starting a critical, ordered or locked section (raise vm.max_map_count)");
+        return;
     }
 }
 
+static uintptr_t previous_pages[MAX_SECTION_PAGES];
+
 void cape_section_begin(void) {
     if (!armed) return;
+    /* The section is active before anything is protected again: a sibling thread's fault from now
+       on is recorded in it (harmless: its bytes then travel with the section), never lost between
+       the protection and the activation. */
+    uint32_t last = section_last;
+    memcpy(previous_pages, section_pages, sizeof(uintptr_t) * last);
+    memset(section_pages, 0, sizeof(uintptr_t) * last);
+    __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&section_active, 1, __ATOMIC_SEQ_CST);
     uint64_t n = __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE);
     uint32_t np = __atomic_exchange_n(&pending_count, 0, __ATOMIC_ACQ_REL);
     if (pending_overflow) {
@@ -501,11 +514,8 @@ void cape_section_begin(void) {
     if (np > MAX_SECTION_PAGES) np = MAX_SECTION_PAGES;
     for (uint32_t j = 0; j < np; j++) protect_again(__atomic_load_n(&pending_pages[j], __ATOMIC_ACQUIRE));
     for (uint64_t i = section_mark; i < n; i++) protect_again(dirty_pages[i]);
-    for (uint32_t j = 0; j < section_last; j++) protect_again(section_pages[j]);
+    for (uint32_t j = 0; j < last; j++) protect_again(previous_pages[j]);
     section_mark = n;
-    memset(section_pages, 0, sizeof(uintptr_t) * section_last);
-    __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&section_active, 1, __ATOMIC_RELEASE);
 }
 
 uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old) {

@@ -50,10 +50,14 @@ enum LockTable {
         fatal("more than \(entries) distinct locks and named critical sections are in use (destroy unused locks)")
     }
 
-    /// Identity of the calling thread, unique over all ranks, never 0 (0 is "free").
+    /// Identity of the calling task, unique over all ranks, never 0 (0 is "free"): the thread, and
+    /// the nesting level of its implicit task (a nest lock belongs to a task: a serialized region's
+    /// task does not own what the code around it holds).
     static func me() -> UInt32 {
-        let local = UInt32(truncatingIfNeeded: Int(cape_self()!.pointee.local_index) + 1) & 0xffff
-        return 0x8000_0000 | UInt32(truncatingIfNeeded: Runtime.rank & 0x7fff) << 16 | local
+        let t = cape_self()!.pointee
+        let local = UInt32(truncatingIfNeeded: Int(t.local_index) + 1) & 0xff
+        let level = UInt32(truncatingIfNeeded: t.level) & 0xff
+        return 0x8000_0000 | UInt32(truncatingIfNeeded: Runtime.rank & 0x7fff) << 16 | local << 8 | level
     }
 
     static func tryLock(_ w: UnsafeMutablePointer<UInt32>, _ me: UInt32) -> Bool {
