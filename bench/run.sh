@@ -44,6 +44,8 @@ and libcape/MPI and writes bench/out/loadbalance.csv.
 
 barrier: times barriers and dynamic chunk claims inside one region under
 libgomp and libcape (bench/out/barrier.csv).
+sync: times a critical section, a lock set/unset pair and an atomic increment
+inside one region under libgomp and libcape (bench/out/sync.csv).
 
 Environment:
   CAPE_LIB       path of libcape.so
@@ -55,7 +57,7 @@ Environment:
   BENCH_REGIONS  timed empty regions per run       (default: 10000)
   BENCH_PARTS    parts to run, space separated; they run in the order
                  above whatever the order given
-                 (default: "matmul empty loadbalance barrier")
+                 (default: "matmul empty loadbalance barrier sync")
   BENCH_LB_SIZES loop sizes n of the load-balance part (default: 20000)
   BENCH_LB_SCHEDULES
                  schedules of the load-balance part, each "kind" or
@@ -63,6 +65,8 @@ Environment:
                  (default: "static dynamic guided", i.e. static with one
                   block per thread, dynamic,16 and guided,1)
   BENCH_BARRIERS timed barriers per run            (default: 5000)
+  BENCH_SYNC_OPS critical sections, lock pairs and atomics per thread
+                 in the sync part                  (default: 2000)
   BENCH_CHUNKS   timed dynamic chunk claims        (default: 1000000)
   BENCH_TIMEOUT  seconds before one run is killed, 0 = no limit (default: 900)
   CC, MPICC      compilers (default: gcc, mpicc)
@@ -82,7 +86,8 @@ SIZES="${BENCH_SIZES:-1600 3200}"
 REPS="${BENCH_REPS:-3}"
 NP="${BENCH_NP:-2}"
 REGIONS="${BENCH_REGIONS:-10000}"
-PARTS="${BENCH_PARTS:-matmul empty loadbalance barrier}"
+PARTS="${BENCH_PARTS:-matmul empty loadbalance barrier sync}"
+SYNC_OPS="${BENCH_SYNC_OPS:-2000}"
 LB_SIZES="${BENCH_LB_SIZES:-20000}"
 LB_SCHEDULES="${BENCH_LB_SCHEDULES:-static dynamic guided}"
 BARRIERS="${BENCH_BARRIERS:-5000}"
@@ -113,8 +118,8 @@ done
 [[ -n "${LB_SCHEDULES// /}" ]] || die "BENCH_LB_SCHEDULES is empty"
 for part in $PARTS; do
     case "$part" in
-        matmul|empty|loadbalance|barrier) ;;
-        *) die "BENCH_PARTS: unknown part '$part' (known: matmul empty loadbalance barrier)" ;;
+        matmul|empty|loadbalance|barrier|sync) ;;
+        *) die "BENCH_PARTS: unknown part '$part' (known: matmul empty loadbalance barrier sync)" ;;
     esac
 done
 [[ -n "${PARTS// /}" ]] || die "BENCH_PARTS is empty"
@@ -156,6 +161,7 @@ echo "== building into $OUT_DIR"
     && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/loadbalance_omp" "$BENCH_DIR/loadbalance_omp.c" \
     && "$MPICC" $CFLAGS -o "$OUT_DIR/loadbalance_mpi" "$BENCH_DIR/loadbalance_mpi.c" \
     && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/barrier" "$BENCH_DIR/barrier.c" \
+    && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/sync" "$BENCH_DIR/sync.c" \
     || die "build failed"
 
 # ---- running -----------------------------------------------------------------
@@ -343,8 +349,30 @@ part_barrier() {
     echo "(csv: $OUT_DIR/barrier.csv)"
 }
 
+# ---- critical sections, locks and atomics -----------------------------------
+part_sync() {
+    local cg lg ag sg cc lc ac sc
+    echo "== critical, lock and atomic: $SYNC_OPS operations per thread, in one region"
+    run_once "sync libgomp" "${GOMP_ENV[@]}" "$OUT_DIR/sync" "$SYNC_OPS"
+    cg="$(field us_per_critical)"; lg="$(field us_per_lock)"; ag="$(field us_per_atomic)"; sg="$(field checksum)"
+    run_once "sync libcape" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/sync" "$SYNC_OPS"
+    cc="$(field us_per_critical)"; lc="$(field us_per_lock)"; ac="$(field us_per_atomic)"; sc="$(field checksum)"
+    [[ "$sg" == "$sc" ]] || mismatch "sync: libgomp=$sg libcape=$sc"
+    printf '%-20s %14s %14s %14s\n' runtime us/critical us/lock us/atomic
+    printf '%-20s %14s %14s %14s\n' "libgomp(${NP} thr)" "$cg" "$lg" "$ag"
+    printf '%-20s %14s %14s %14s\n' "libcape(-n ${NP})" "$cc" "$lc" "$ac"
+    printf '%-20s %14s %14s %14s\n' libcape/libgomp "$(ratio "$cc" "$cg")" "$(ratio "$lc" "$lg")" "$(ratio "$ac" "$ag")"
+    {
+        echo "runtime,us_per_critical,us_per_lock,us_per_atomic"
+        echo "libgomp_${NP}thr,$cg,$lg,$ag"
+        echo "libcape_np${NP},$cc,$lc,$ac"
+    } >"$OUT_DIR/sync.csv"
+    echo "(csv: $OUT_DIR/sync.csv)"
+}
+
 # ---- run the selected parts --------------------------------------------------
 if want matmul; then part_matmul; fi
 if want empty; then part_empty; fi
 if want loadbalance; then part_loadbalance; fi
 if want barrier; then part_barrier; fi
+if want sync; then part_sync; fi
