@@ -91,6 +91,13 @@ enum RunSchedule {
 /// The team-wide chunk counters (see the top of this file). Each slot is a cache line: word 0 is the
 /// next iteration index to hand out, word 1 the ordered token (the first iteration index whose
 /// chunk may run its ordered blocks).
+///
+/// Why shared memory and not MPI one-sided atomics held by the proxies: with this machine's MPICH
+/// (ch4:ucx), MPI_Fetch_and_op on a window whose owner sits in a futex wait completes only when the
+/// owner calls MPI again (measured: 2000 operations took the 3 s the owner slept, 1.5 ms each),
+/// while a proxy must sleep, not poll, so as not to take a core from its rank. Ranks of one host map
+/// one memory instead (one atomic instruction per chunk, as libgomp); ranks on several hosts would
+/// need a progress thread or polling proxy, which is not built yet.
 enum Counters {
     static let slotsPerBank = 512
     static let slotWords = 8
