@@ -122,6 +122,8 @@ static void *arena_memalign(size_t align, size_t n) {
 }
 
 static inline int runtime_thread(void) { return cape_self_tls.rt_depth > 0 && arena_base != 0; }
+/* A program thread inside a distributed region: its memory comes from the region heap. */
+static inline int region_thread(void) { return cape_self_tls.rt_depth == 0 && cape_rheap_active(); }
 
 static void *oom(void) {
     cape_die("the runtime arena is exhausted (raise CAPE_ARENA_MB)");
@@ -129,25 +131,40 @@ static void *oom(void) {
 
 void *malloc(size_t n) {
     if (runtime_thread()) { void *p = arena_alloc(n); return p ? p : oom(); }
+    if (region_thread()) return cape_rheap_alloc(n, 16);
     return __libc_malloc(n);
 }
 
 void free(void *p) {
     if (!p) return;
     if (cape_arena_owns(p)) { arena_free(p); return; }
+    int rheap = cape_rheap_owns(p);
+    if (region_thread()) { cape_rheap_free(p, rheap); return; }
+    if (rheap) { cape_rheap_free_now(p); return; }
     __libc_free(p);
 }
 
 void *calloc(size_t a, size_t b) {
+    size_t n;
+    if (__builtin_mul_overflow(a, b, &n)) { errno = ENOMEM; return NULL; }
     if (runtime_thread()) {
-        size_t n;
-        if (__builtin_mul_overflow(a, b, &n)) { errno = ENOMEM; return NULL; }
         void *p = arena_alloc(n);
         if (!p) return oom();
         memset(p, 0, n);
         return p;
     }
+    if (region_thread()) {
+        void *p = cape_rheap_alloc(n, 16);
+        if (p) memset(p, 0, n);
+        return p;
+    }
     return __libc_calloc(a, b);
+}
+
+static size_t usable(void *p) {
+    if (cape_arena_owns(p)) return arena_usable(p);
+    if (cape_rheap_owns(p)) return cape_rheap_usable(p);
+    return libc_usable_size ? libc_usable_size(p) : 0;
 }
 
 void *realloc(void *p, size_t n) {
@@ -161,24 +178,38 @@ void *realloc(void *p, size_t n) {
         arena_free(p);
         return q;
     }
+    if (region_thread() || cape_rheap_owns(p)) {
+        /* Never resized in place across heaps: a new block, a copy, and free() decides when the
+           old one goes (deferred inside a region unless the thread owns it). */
+        size_t have = usable(p);
+        if (cape_rheap_owns(p) && n <= have) return p;
+        if (n == 0) { free(p); return NULL; }
+        void *q = malloc(n);
+        if (!q) return NULL;
+        memcpy(q, p, have < n ? have : n);
+        free(p);
+        return q;
+    }
     return __libc_realloc(p, n);
+}
+
+static void *aligned(size_t align, size_t n) {
+    if (runtime_thread()) return arena_memalign(align, n);
+    if (region_thread()) return cape_rheap_alloc(n, align);
+    return __libc_memalign(align, n);
 }
 
 int posix_memalign(void **out, size_t align, size_t n) {
     if (align < sizeof(void *) || (align & (align - 1))) return EINVAL;
-    void *p = runtime_thread() ? arena_memalign(align, n) : __libc_memalign(align, n);
+    void *p = aligned(align, n);
     if (!p) return ENOMEM;
     *out = p;
     return 0;
 }
 
-void *aligned_alloc(size_t align, size_t n) {
-    return runtime_thread() ? arena_memalign(align, n) : __libc_memalign(align, n);
-}
+void *aligned_alloc(size_t align, size_t n) { return aligned(align, n); }
 
-void *memalign(size_t align, size_t n) {
-    return runtime_thread() ? arena_memalign(align, n) : __libc_memalign(align, n);
-}
+void *memalign(size_t align, size_t n) { return aligned(align, n); }
 
 void *valloc(size_t n) { return memalign(4096, n); }
 
@@ -186,6 +217,5 @@ void *pvalloc(size_t n) { return memalign(4096, (n + 4095) & ~(size_t)4095); }
 
 size_t malloc_usable_size(void *p) {
     if (!p) return 0;
-    if (cape_arena_owns(p)) return arena_usable(p);
-    return libc_usable_size ? libc_usable_size(p) : 0;
+    return usable(p);
 }

@@ -56,6 +56,7 @@ enum Region {
         current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start, local)
         Sync.localThreads = local
         Sync.firstRankThreads = team.counts[0]
+        if tracked && local > 0 && RegionHeap.enabled { cape_rheap_set_active(1) }
         Pool.shared.dispatch(fn: fn, data: data, base: team.bases[Runtime.rank], teamSize: team.size, local: local, preset: preset)
         trace(2, "region #\(seq) forked: \(local) of \(team.size) threads")
     }
@@ -63,6 +64,7 @@ enum Region {
     /// Join: wait for the local threads, then make every rank's memory identical.
     static func end() {
         Pool.shared.join()
+        cape_rheap_set_active(0)
         guard let c = current else { return }
         guard c.tracked else {
             current = nil
@@ -78,7 +80,8 @@ enum Region {
         let (diff, runs, dirty) = encode()
         let body = channel().data + Segment.headerBytes
         let printed = Output.endRegion(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
-        let payload = diff + printed.out + printed.err
+        var payload = diff + printed.out + printed.err
+        payload += RegionHeap.writeRecords(body + payload, room: channel().capacity - Segment.headerBytes - payload)
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
         let segments = synchronize(kind: .region, fn: c.fn, data: c.data, sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
                                    diffBytes: diff, outBytes: printed.out, errBytes: printed.err, applyDiffs: true)
@@ -130,23 +133,29 @@ enum Region {
         if let p = Sync.published {
             // copyprivate: the executor's data pointer and the live part of its stack.
             let n = Int(p.high - p.low)
-            if payload + 24 + n > channel().capacity - Segment.headerBytes { fatal("copyprivate data does not fit the channel (raise CAPE_CHANNEL_GB)") }
+            if payload + 40 + n > channel().capacity - Segment.headerBytes { fatal("copyprivate data does not fit the channel (raise CAPE_CHANNEL_GB)") }
             let out = body + payload
-            out.storeBytes(of: UInt64(p.data), as: UInt64.self)
-            out.storeBytes(of: UInt64(p.low), toByteOffset: 8, as: UInt64.self)
-            out.storeBytes(of: UInt64(p.high), toByteOffset: 16, as: UInt64.self)
-            memcpy(out + 24, UnsafeRawPointer(bitPattern: p.low)!, n)
-            payload += 24 + n
+            out.storeBytes(of: RegionHeap.tagCopy, as: UInt64.self)
+            out.storeBytes(of: UInt64(24 + n), toByteOffset: 8, as: UInt64.self)
+            out.storeBytes(of: UInt64(p.data), toByteOffset: 16, as: UInt64.self)
+            out.storeBytes(of: UInt64(p.low), toByteOffset: 24, as: UInt64.self)
+            out.storeBytes(of: UInt64(p.high), toByteOffset: 32, as: UInt64.self)
+            memcpy(out + 40, UnsafeRawPointer(bitPattern: p.low)!, n)
+            payload += 40 + n
         }
+        payload += RegionHeap.writeRecords(body + payload, room: channel().capacity - Segment.headerBytes - payload)
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
         let segments = synchronize(kind: .barrier, fn: c.fn, data: UInt(barriers), sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
                                    diffBytes: diff, outBytes: printed.out, errBytes: printed.err, applyDiffs: true)
         Output.print(segments)
-        if let s = segments.first(where: { $0.extraBytes > 0 }) {
-            Sync.receiveCopy(local: s.rank == Runtime.rank, blob: s.extra, bytes: s.extraBytes)
-        } else {
-            Sync.receiveCopy(local: true, blob: nil, bytes: 0)
+        var copied = false
+        for s in segments {
+            for r in RegionHeap.records(s) where r.tag == RegionHeap.tagCopy {
+                Sync.receiveCopy(local: s.rank == Runtime.rank, blob: r.body, bytes: r.bytes)
+                copied = true
+            }
         }
+        if !copied { Sync.receiveCopy(local: true, blob: nil, bytes: 0) }
         cape_tracker_reset()
         var info = cape_tracker_info_t()
         if cape_tracker_scan(c.sp, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
@@ -156,6 +165,14 @@ enum Region {
     }
 
     /// Encodes the pages written in this region into the channel, after the segment header.
+    private nonisolated(unsafe) static let zeroPage: UnsafeMutableRawPointer = {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 4096)
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: 4096)
+        return p
+    }()
+
+    /// Encodes the pages written in this region into the channel, after the segment header, and the
+    /// region-heap memory committed since the last sync point (untracked, new: against zeros).
     private static func encode() -> (bytes: Int, runs: Int, dirty: Int) {
         let channel = Runtime.channel!
         var keys: UnsafePointer<UInt64>?
@@ -164,17 +181,29 @@ enum Region {
         var count: UInt32 = 0
         let ranges = cape_tracker_ranges(&count)!
         var enc = Diff.Encoder(out: channel.data + Segment.headerBytes, capacity: channel.capacity - Segment.headerBytes, maskScratch: maskScratch)
+        let fresh = RegionHeap.takeCommits()
+        var f = 0
+        var freshPage: UInt = fresh.first?.0 ?? .max
+        func emitFresh(below limit: UInt) {
+            while f < fresh.count && freshPage < limit {
+                enc.add(current: UnsafeRawPointer(bitPattern: freshPage)!, old: UnsafeRawPointer(zeroPage), lo: freshPage, hi: freshPage + 4096)
+                freshPage += 4096
+                if freshPage >= fresh[f].1 { f += 1; freshPage = f < fresh.count ? fresh[f].0 : .max }
+            }
+        }
         var r = 0
         for i in 0..<n {
             let key = keys![i]
             let page = UInt(key >> 28) << 12
             let slot = Int(key & ((1 << 28) - 1))
+            emitFresh(below: page)
             while r < Int(count) && ranges[r].end <= page { r += 1 }
             guard r < Int(count), ranges[r].start <= page else { continue }
             let lo = max(page, ranges[r].clip_start), hi = min(page + 4096, ranges[r].clip_end)
             if lo >= hi { continue }
             enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: UnsafeRawPointer(twins! + slot * 4096 + Int(lo - page)), lo: lo, hi: hi)
         }
+        emitFresh(below: .max)
         enc.close()
         if enc.overflow { fatal("the diff of region #\(seq) does not fit the channel (raise CAPE_CHANNEL_GB)") }
         return (enc.bytes, enc.runs, n)
@@ -211,8 +240,10 @@ enum Region {
         if applyDiffs {
             // Every rank has entered this exchange, so the section log is complete: its entries come
             // first, the ranks' own diffs (written later, or outside sections) after.
+            RegionHeap.beforeApply(segments)
             SectionLog.catchUp()
             apply(segments, fn: fn, data: current?.data ?? 0)
+            RegionHeap.afterApply(segments)
         }
         channel.trim(used: a.outLen)
         return segments

@@ -90,14 +90,20 @@ enum Harness {
             + "Build it with `swift build -c release --product cape` or set CAPE_LIB=/path/to/libcape.so."
     }
 
-    /// Base names (without extension) of Tests/programs/*.c, sorted.
+    /// Base names (without extension) of Tests/programs/*.c and *.cpp (C++), sorted.
     static func programNames() -> [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: programsDirectory.path)) ?? []
-        return files.filter { $0.hasSuffix(".c") }.map { String($0.dropLast(2)) }.sorted()
+        return files.compactMap { f -> String? in
+            if f.hasSuffix(".c") { return String(f.dropLast(2)) }
+            if f.hasSuffix(".cpp") { return String(f.dropLast(4)) }
+            return nil
+        }.sorted()
     }
 
     static func sourcePath(of program: String) -> String {
-        programsDirectory.appendingPathComponent(program + ".c").path
+        let c = programsDirectory.appendingPathComponent(program + ".c").path
+        if FileManager.default.fileExists(atPath: c) { return c }
+        return programsDirectory.appendingPathComponent(program + ".cpp").path
     }
 
     /// The companion `<program>.stdin` if it exists, else /dev/null.
@@ -173,10 +179,11 @@ enum Harness {
 
     // MARK: Compiling and running programs
 
-    /// Compiles `source` with `gcc -O2 -g -fopenmp source -o output -lm` (plus `extraFlags`).
+    /// Compiles `source` with `gcc -O2 -g -fopenmp source -o output -lm` (plus `extraFlags`); g++ for .cpp.
     /// Throws with gcc's output on failure.
     static func compile(source: String, output: String, extraFlags: [String] = []) throws {
-        guard let gcc = findExecutable("gcc") else { throw HarnessError("gcc not found on PATH") }
+        let compiler = source.hasSuffix(".cpp") ? "g++" : "gcc"
+        guard let gcc = findExecutable(compiler) else { throw HarnessError("\(compiler) not found on PATH") }
         let args = ["-O2", "-g", "-fopenmp"] + extraFlags + [source, "-o", output, "-lm"]
         let result = try run(gcc, args, environment: environment([:]), timeout: 300)
         guard result.succeeded else {

@@ -25,6 +25,22 @@ cape_thread_t *cape_self(void);
 void cape_arena_init(void *base, size_t size);
 int cape_arena_owns(const void *p);
 
+/* ---- The region heap (regionheap.c): program allocations inside distributed regions. ---- */
+size_t cape_rheap_bytes(int ranks, int threads_per_rank, size_t window);
+int cape_rheap_init(void *at, int ranks, int threads_per_rank, size_t window, int rank);
+void cape_rheap_set_active(int on);
+int cape_rheap_active(void);
+int cape_rheap_owns(const void *p);
+void *cape_rheap_alloc(size_t n, size_t align);
+void cape_rheap_free(void *p, int is_rheap);
+void cape_rheap_free_now(void *p);
+size_t cape_rheap_usable(void *p);
+/* Since the last call: the ranges this rank committed (start, end pairs) and the frees it deferred. */
+uint32_t cape_rheap_take_commits(const uint64_t **pairs);
+uint32_t cape_rheap_take_frees(const uint64_t **ptrs);
+/* Commits a range another rank committed. */
+int cape_rheap_commit(uintptr_t s, uintptr_t e);
+
 /* ---- Reserved memory: mappings made once at start, the same on every rank. ---- */
 void *cape_reserve(size_t size, const char *what);
 

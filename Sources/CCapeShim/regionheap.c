@@ -1,0 +1,216 @@
+/* The region heap: memory that the program's threads allocate inside a distributed region.
+ *
+ * glibc's heap must evolve identically on every rank, but inside a region each rank runs different
+ * iterations, so its threads would allocate different things in different orders. Instead, a thread
+ * inside a region allocates from a heap of its own, at addresses no other thread of the job uses:
+ * slot (rank, local thread) owns one window of a reservation made at start on every rank.
+ *
+ *  - The bookkeeping (bump pointer, committed size, free lists) of every slot lives in a header
+ *    area that is ordinary tracked memory, and the blocks too: the exchange at the end of the region
+ *    replicates both, so every rank leaves the region with the same heaps and the same contents.
+ *  - A window grows by committing 2 MiB steps (PROT_NONE to read-write). Those pages are not
+ *    tracked in the region that commits them: the rank sends them whole (as a diff against zeros)
+ *    and the others commit the same range before applying it.
+ *  - A thread frees a block of its own slot at once. A free of any other memory inside a region
+ *    (glibc's heap, another slot) is deferred: every rank applies all deferred frees after the
+ *    exchange, in rank order, so glibc's heap and the other slots change identically everywhere.
+ *  - In sequential code, blocks of the region heap are freed into their slot (every rank does the
+ *    same) and new memory comes from glibc as usual.
+ *
+ * C because it is called from malloc and free. */
+#define _GNU_SOURCE
+#include "cape_shim.h"
+#include <errno.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mman.h>
+
+#define NCLASS 96
+#define HDR 16u
+#define MAGIC 0xC4E5u
+#define STEP ((uintptr_t)2 << 20)
+#define MAX_PENDING 65536
+
+typedef struct slot_header {
+    uint64_t top;        /* next free byte of the window (offset) */
+    uint64_t committed;  /* bytes of the window that are read-write */
+    uint64_t free_list[NCLASS];
+    uint64_t pad[512 - 2 - NCLASS];
+} slot_header_t; /* 4 KiB */
+
+typedef struct hdr { uint32_t cls; uint32_t magic; uint64_t back; } hdr_t;
+
+static uintptr_t base, headers_end, windows, end_all;
+static uintptr_t window_bytes;
+static int nslots, rank_, per_rank;
+static volatile int active;
+
+static volatile int pending_lock;
+static uint64_t commits[MAX_PENDING * 2];
+static uint32_t ncommits;
+static uint64_t frees[MAX_PENDING];
+static uint32_t nfrees;
+
+static inline void plock(void) {
+    while (__atomic_exchange_n(&pending_lock, 1, __ATOMIC_ACQUIRE))
+        while (__atomic_load_n(&pending_lock, __ATOMIC_RELAXED)) sched_yield();
+}
+static inline void punlock(void) { __atomic_store_n(&pending_lock, 0, __ATOMIC_RELEASE); }
+
+static unsigned class_of(size_t n, size_t *cap) {
+    if (n <= 1024) {
+        size_t c = (n + 15) / 16; if (c == 0) c = 1;
+        *cap = c * 16;
+        return (unsigned)(c - 1);
+    }
+    unsigned k = 11;
+    while (((size_t)1 << k) < n) k++;
+    *cap = (size_t)1 << k;
+    return 64 + (k - 11);
+}
+static size_t class_cap(unsigned c) { return c < 64 ? (size_t)(c + 1) * 16 : (size_t)1 << (c - 64 + 11); }
+
+static slot_header_t *header(int slot) { return (slot_header_t *)(base + (uintptr_t)slot * sizeof(slot_header_t)); }
+static uintptr_t window(int slot) { return windows + (uintptr_t)slot * window_bytes; }
+
+size_t cape_rheap_bytes(int ranks, int threads_per_rank, size_t window) {
+    size_t slots = (size_t)ranks * (size_t)threads_per_rank;
+    size_t h = (slots * sizeof(slot_header_t) + STEP - 1) & ~(STEP - 1);
+    return h + slots * window;
+}
+
+/* `at` is a PROT_NONE reservation of cape_rheap_bytes(); the header area becomes read-write. */
+int cape_rheap_init(void *at, int ranks, int threads_per_rank, size_t window, int rank) {
+    nslots = ranks * threads_per_rank;
+    per_rank = threads_per_rank;
+    window_bytes = window;
+    rank_ = rank;
+    base = (uintptr_t)at;
+    headers_end = base + (((uintptr_t)nslots * sizeof(slot_header_t) + STEP - 1) & ~(STEP - 1));
+    windows = headers_end;
+    end_all = windows + (uintptr_t)nslots * window_bytes;
+    return mprotect(at, headers_end - base, PROT_READ | PROT_WRITE);
+}
+
+void cape_rheap_set_active(int on) { __atomic_store_n(&active, on, __ATOMIC_RELEASE); }
+int cape_rheap_active(void) { return active; }
+
+int cape_rheap_owns(const void *p) {
+    uintptr_t a = (uintptr_t)p;
+    return base && a >= windows && a < end_all;
+}
+
+static int slot_of_thread(void) {
+    int local = cape_self()->local_index;
+    if (local < 0) local = 0;
+    return rank_ * per_rank + local;
+}
+
+static void record_commit(uintptr_t s, uintptr_t e) {
+    plock();
+    if (ncommits >= MAX_PENDING) { punlock(); cape_die("too many heap growths in one region (allocate larger blocks)"); }
+    commits[2 * ncommits] = s;
+    commits[2 * ncommits + 1] = e;
+    ncommits++;
+    punlock();
+}
+
+static void *slot_alloc(size_t n, size_t align) {
+    int slot = slot_of_thread();
+    slot_header_t *h = header(slot);
+    size_t need = n + (align > 16 ? align + HDR : 0);
+    size_t cap;
+    unsigned c = class_of(need, &cap);
+    if (c >= NCLASS) { errno = ENOMEM; return NULL; }
+    uintptr_t block;
+    if (h->free_list[c]) {
+        block = (uintptr_t)h->free_list[c] - HDR;
+        h->free_list[c] = *(uint64_t *)(block + HDR);
+    } else {
+        if (h->top + HDR + cap > window_bytes) {
+            cape_die("a thread allocated more than its region-heap window inside parallel regions (free memory inside "
+                     "the region or allocate it before)");
+        }
+        block = window(slot) + h->top;
+        uintptr_t need_end = h->top + HDR + cap;
+        if (need_end > h->committed) {
+            uintptr_t grow = (need_end + STEP - 1) & ~(STEP - 1);
+            uintptr_t s = window(slot) + h->committed, e = window(slot) + grow;
+            if (mprotect((void *)s, e - s, PROT_READ | PROT_WRITE) != 0) cape_die("cannot grow the region heap (mprotect failed)");
+            record_commit(s, e);
+            h->committed = grow;
+        }
+        h->top += HDR + cap;
+        hdr_t *hd = (hdr_t *)block;
+        hd->cls = c; hd->magic = MAGIC; hd->back = 0;
+    }
+    uintptr_t p = block + HDR;
+    if (align > 16) {
+        uintptr_t a = (p + HDR + align - 1) & ~(uintptr_t)(align - 1);
+        hdr_t *ah = (hdr_t *)(a - HDR);
+        ah->cls = c; ah->magic = MAGIC; ah->back = a - p;
+        p = a;
+    }
+    return (void *)p;
+}
+
+static hdr_t *header_of(void *p, uintptr_t *payload) {
+    hdr_t *h = (hdr_t *)((uintptr_t)p - HDR);
+    if (h->magic != MAGIC) cape_die("free() of a pointer that the region heap did not hand out (heap corruption?)");
+    uintptr_t pl = (uintptr_t)p - h->back;
+    if (h->back) h = (hdr_t *)(pl - HDR);
+    *payload = pl;
+    return h;
+}
+
+static void slot_free(void *p) {
+    uintptr_t payload;
+    hdr_t *h = header_of(p, &payload);
+    int slot = (int)(((uintptr_t)p - windows) / window_bytes);
+    slot_header_t *sh = header(slot);
+    *(uint64_t *)payload = sh->free_list[h->cls];
+    sh->free_list[h->cls] = payload;
+}
+
+size_t cape_rheap_usable(void *p) {
+    uintptr_t payload;
+    hdr_t *h = header_of(p, &payload);
+    return class_cap(h->cls) - ((uintptr_t)p - payload);
+}
+
+void *cape_rheap_alloc(size_t n, size_t align) { return slot_alloc(n, align); }
+
+/* free() of `p` by a program thread inside a region: at once for its own slot, else deferred. */
+void cape_rheap_free(void *p, int is_rheap) {
+    if (is_rheap && (int)(((uintptr_t)p - windows) / window_bytes) == slot_of_thread()) {
+        slot_free(p);
+        return;
+    }
+    plock();
+    if (nfrees >= MAX_PENDING) { punlock(); cape_die("too many frees of shared memory in one region (free it after the region)"); }
+    frees[nfrees++] = (uint64_t)(uintptr_t)p;
+    punlock();
+}
+
+/* Sequential code: a region-heap block goes back to its slot. */
+void cape_rheap_free_now(void *p) { slot_free(p); }
+
+uint32_t cape_rheap_take_commits(const uint64_t **pairs) {
+    uint32_t n = ncommits;
+    ncommits = 0;
+    *pairs = commits;
+    return n;
+}
+
+uint32_t cape_rheap_take_frees(const uint64_t **ptrs) {
+    uint32_t n = nfrees;
+    nfrees = 0;
+    *ptrs = frees;
+    return n;
+}
+
+/* Another rank grew a window: commit the same range here before its diff is applied. */
+int cape_rheap_commit(uintptr_t s, uintptr_t e) {
+    if (s < windows || e > end_all || s >= e) return -1;
+    return mprotect((void *)s, e - s, PROT_READ | PROT_WRITE);
+}
