@@ -125,3 +125,28 @@ const char *cape_dwarf_shared_name(uintptr_t fn, uintptr_t data, uintptr_t addr,
     close(fd);
     return result;
 }
+
+/* The byte size of the data block of region function `fn` (its `.omp_data_i` struct), or 0. */
+size_t cape_dwarf_data_size(uintptr_t fn) {
+    Dl_info info;
+    if (!dladdr((void *)fn, &info)) return 0;
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
+    if (!dw) { close(fd); return 0; }
+    size_t result = 0;
+    Dwarf_Addr pc = fn - (uintptr_t)info.dli_fbase;
+    Dwarf_Off off = 0, next;
+    size_t hsize;
+    while (!result && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu, die, st;
+        Dwarf_Word size;
+        if (dwarf_offdie(dw, off + hsize, &cu) && find_subprogram(&cu, pc, &die) && data_struct(&die, &st) &&
+            dwarf_aggregate_size(&st, &size) == 0)
+            result = (size_t)size;
+        off = next;
+    }
+    dwarf_end(dw);
+    close(fd);
+    return result;
+}

@@ -389,3 +389,30 @@ __attribute__((constructor)) static void cape_constructor(int argc, char **argv,
     atexit(at_exit);
     cape_self()->rt_depth = 0;
 }
+
+/* ---- the executable's thread-local block (threadprivate variables) ---- */
+struct tls_query { void *block; size_t size; const void *image; size_t filesz; };
+
+static int find_exe_tls(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size;
+    struct tls_query *q = arg;
+    if (info->dlpi_name && info->dlpi_name[0]) return 0; /* the executable has an empty name */
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_TLS) {
+            q->block = info->dlpi_tls_data;
+            q->size = ph->p_memsz;
+            q->image = (const void *)(info->dlpi_addr + ph->p_vaddr);
+            q->filesz = ph->p_filesz;
+        }
+    }
+    return 1;
+}
+
+/* The calling thread's block of the executable's TLS, its size, and the initialization image. */
+int cape_exe_tls(void **block, size_t *size, const void **image, size_t *filesz) {
+    struct tls_query q = { 0 };
+    dl_iterate_phdr(find_exe_tls, &q);
+    *block = q.block; *size = q.size; *image = q.image; *filesz = q.filesz;
+    return q.block != NULL && q.size > 0;
+}

@@ -57,6 +57,8 @@ enum Region {
         Sync.localThreads = local
         Sync.firstRankThreads = team.counts[0]
         if tracked && local > 0 && RegionHeap.enabled { cape_rheap_set_active(1) }
+        ThreadPrivate.enter(base: team.bases[Runtime.rank], local: local,
+                            fn: UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), data: UInt(bitPattern: data))
         Pool.shared.dispatch(fn: fn, data: data, base: team.bases[Runtime.rank], teamSize: team.size, local: local, preset: preset)
         trace(2, "region #\(seq) forked: \(local) of \(team.size) threads")
     }
@@ -65,6 +67,7 @@ enum Region {
     static func end() {
         Pool.shared.join()
         cape_rheap_set_active(0)
+        ThreadPrivate.leave()
         guard let c = current else { return }
         guard c.tracked else {
             current = nil
@@ -82,11 +85,13 @@ enum Region {
         let printed = Output.endRegion(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
         var payload = diff + printed.out + printed.err
         payload += RegionHeap.writeRecords(body + payload, room: channel().capacity - Segment.headerBytes - payload)
+        payload += ThreadPrivate.writeRecord(body + payload, room: channel().capacity - Segment.headerBytes - payload)
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
         let segments = synchronize(kind: .region, fn: c.fn, data: c.data, sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
                                    diffBytes: diff, outBytes: printed.out, errBytes: printed.err, applyDiffs: true)
         current = nil
         Sync.advance()
+        ThreadPrivate.install(segments)
         finishRegion(c, segments, dirty: dirty, payload: payload)
     }
 
@@ -99,6 +104,7 @@ enum Region {
             Sync.advance()
             if kinds.first == SegmentKind.region.rawValue {
                 current = nil
+                ThreadPrivate.install(segments)
                 finishRegion(c, segments, dirty: 0, payload: 0)
                 return
             }

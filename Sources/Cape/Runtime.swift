@@ -87,6 +87,7 @@ func capeSwiftStart() {
     }
     if Runtime.size > 1 && Counters.shared { shareCounters(counters, bytes: sharedBytes) }
     if Runtime.size > 1 { RegionHeap.setUp(ranks: Runtime.size, rank: Runtime.rank) }
+    ThreadPrivate.setUp()
     Counters.base = counters.assumingMemoryBound(to: UInt64.self)
     LockTable.shared = (counters + Counters.bytes).assumingMemoryBound(to: UInt64.self)
     LockTable.local = UnsafeMutablePointer<UInt64>.allocate(capacity: LockTable.bytes / 8)

@@ -136,6 +136,9 @@ void cape_set_err_fd(int fd);
    that contains `addr`, from the program's DWARF; NULL without debug information. */
 const char *cape_dwarf_shared_name(uintptr_t fn, uintptr_t data, uintptr_t addr, uintptr_t *offset);
 
+/* The byte size of region function `fn`'s data block, from DWARF; 0 without debug information. */
+size_t cape_dwarf_data_size(uintptr_t fn);
+
 /* Symbol of an address (dladdr), or NULL. */
 const char *cape_symbol_name(const void *addr, uintptr_t *offset);
 
@@ -157,6 +160,10 @@ const char *cape_atomics_error(void);
    1 when it entered one (inside a distributed region), 0 when the instruction just runs. */
 int cape_swift_atomic_begin(void);
 void cape_swift_atomic_end(void);
+
+/* The calling thread's block of the executable's own TLS (threadprivate variables), its size,
+   and its initialization image (filesz bytes, then zeros). 0 when the program has no TLS. */
+int cape_exe_tls(void **block, size_t *size, const void **image, size_t *filesz);
 
 /* Spawns a runtime thread on a stack of our own (no glibc stack mapping). */
 int cape_thread_spawn(void *(*fn)(void *), void *arg, void *stack, size_t stack_size);
