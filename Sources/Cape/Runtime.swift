@@ -88,6 +88,7 @@ func capeSwiftStart() {
     if Runtime.size > 1 && Counters.shared { shareCounters(counters, bytes: sharedBytes) }
     if Runtime.size > 1 { RegionHeap.setUp(ranks: Runtime.size, rank: Runtime.rank) }
     ThreadPrivate.setUp()
+    if Runtime.distributed && Runtime.rank != 0 { cape_files_redirect(Int32(Runtime.rank)) }
     Counters.base = counters.assumingMemoryBound(to: UInt64.self)
     LockTable.shared = (counters + Counters.bytes).assumingMemoryBound(to: UInt64.self)
     LockTable.local = UnsafeMutablePointer<UInt64>.allocate(capacity: LockTable.bytes / 8)
@@ -330,6 +331,7 @@ func capeSwiftAtExit() {
         Region.synchronize(kind: .exit, fn: 0, data: 0, sp: 0, applyDiffs: false)
     }
     cape_stdio_flush()
+    cape_files_cleanup()
     _ = channel.call(CAPE_OP_FINALIZE)
     channel.reapProxy()
 }

@@ -165,6 +165,10 @@ void cape_swift_atomic_end(void);
    and its initialization image (filesz bytes, then zeros). 0 when the program has no TLS. */
 int cape_exe_tls(void **block, size_t *size, const void **image, size_t *filesz);
 
+/* Ranks other than 0: files that sequential code writes go to a directory of the rank's own. */
+void cape_files_redirect(int rank);
+void cape_files_cleanup(void);
+
 /* Spawns a runtime thread on a stack of our own (no glibc stack mapping). */
 int cape_thread_spawn(void *(*fn)(void *), void *arg, void *stack, size_t stack_size);
 
