@@ -104,6 +104,7 @@ enum Region {
             Sync.advance()
             if kinds.first == SegmentKind.region.rawValue {
                 current = nil
+                RegionHeap.flushHeld()
                 ThreadPrivate.install(segments)
                 finishRegion(c, segments, dirty: 0, payload: 0)
                 return
@@ -249,7 +250,8 @@ enum Region {
             RegionHeap.beforeApply(segments)
             SectionLog.catchUp()
             apply(segments, fn: fn, data: current?.data ?? 0)
-            RegionHeap.afterApply(segments)
+            // An idle rank learns only from the others' segments whether this was the region's end.
+            RegionHeap.afterApply(segments, regionEnd: kind != .barrier && kind != .idle)
         }
         channel.trim(used: a.outLen)
         return segments

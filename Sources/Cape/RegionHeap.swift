@@ -89,14 +89,22 @@ enum RegionHeap {
         }
     }
 
-    /// After the diffs: every deferred free of every rank, in rank order.
-    static func afterApply(_ segments: [Segment.View]) {
+    private nonisolated(unsafe) static var held: [UInt] = []
+
+    /// After the diffs: every deferred free of every rank, in rank order. At a barrier they are kept
+    /// for the region's end: the barrier may run on a worker thread, and glibc's free() on a thread
+    /// that never used glibc's heap sets up that thread's arena (a new mapping, on one rank only).
+    static func afterApply(_ segments: [Segment.View], regionEnd: Bool) {
         for s in segments {
             for r in records(s) where r.tag == tagFrees {
-                for i in 0..<(r.bytes / 8) {
-                    free(UnsafeMutableRawPointer(bitPattern: UInt(r.body.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))))
-                }
+                for i in 0..<(r.bytes / 8) { held.append(UInt(r.body.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))) }
             }
         }
+        if regionEnd { flushHeld() }
+    }
+
+    static func flushHeld() {
+        for p in held { free(UnsafeMutableRawPointer(bitPattern: p)) }
+        held = []
     }
 }

@@ -1,13 +1,12 @@
-// Exactly one rank creates the file named by argv[1] and runs an extra region: the ranks diverge.
-#include <fcntl.h>
+// Exactly one rank creates the directory named by argv[1] and runs an extra region: the ranks
+// diverge, and the guard must stop them before anything is merged.
 #include <omp.h>
 #include <stdio.h>
-#include <unistd.h>
+#include <sys/stat.h>
 int a[1000];
 int main(int argc, char **argv) {
-    int fd = open(argv[1], O_CREAT | O_EXCL | O_WRONLY, 0600);
-    if (fd >= 0) {
-        close(fd);
+    (void)argc;
+    if (mkdir(argv[1], 0700) == 0) {
         #pragma omp parallel for
         for (int i = 0; i < 1000; i++) a[i] = i;
     }
