@@ -149,26 +149,24 @@ static int (*real_remove)(const char *);
 
 static int sequential_redirect(void) { return redirecting && cape_self()->rt_depth == 0 && cape_self()->level == 0; }
 
-int unlink(const char *path) {
-    if (!real_unlink) real_unlink = dlsym(RTLD_NEXT, "unlink");
+/* unlink and remove: the rank's copy if it has one; the real file is left to rank 0. */
+static int drop(const char *path, int (*real)(const char *)) {
     if (sequential_redirect() && path) {
         char buf[512];
         const char *s = shadow_for(AT_FDCWD, path, 0, buf, sizeof buf);
-        if (s) return real_unlink(s);
-        return 0;
+        return s ? real(s) : 0;
     }
-    return real_unlink(path);
+    return real(path);
+}
+
+int unlink(const char *path) {
+    if (!real_unlink) real_unlink = dlsym(RTLD_NEXT, "unlink");
+    return drop(path, real_unlink);
 }
 
 int remove(const char *path) {
     if (!real_remove) real_remove = dlsym(RTLD_NEXT, "remove");
-    if (sequential_redirect() && path) {
-        char buf[512];
-        const char *s = shadow_for(AT_FDCWD, path, 0, buf, sizeof buf);
-        if (s) return real_remove(s);
-        return 0;
-    }
-    return real_remove(path);
+    return drop(path, real_remove);
 }
 
 int rename(const char *from, const char *to) {
