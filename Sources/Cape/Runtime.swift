@@ -105,7 +105,7 @@ func capeSwiftStart() {
         fatal("cancellation (OMP_CANCELLATION=true) is not supported yet (unset OMP_CANCELLATION)")
     }
     _ = Work.frames // allocated now, from the runtime arena
-    if SectionLog.active {
+    if Runtime.distributed {
         let n = cape_atomics_install()
         if n < 0 { fatal("cannot prepare the program's atomic instructions: \(String(cString: cape_atomics_error()))") }
         trace(1, "\(n) atomic instructions in the program run team-wide")

@@ -396,12 +396,13 @@ enum Work {
         guard f.pointee.ordered, f.pointee.teamSize > 1, let c = f.pointee.counter else { return }
         if f.pointee.chunkLo == .max { fatal("GOMP_ordered_start outside an ordered loop's iteration") }
         waitForToken(c + 1, f.pointee.chunkLo)
-        Exclusion.acquire(nil)
+        // Across hosts the ordered chunks all run on rank 0's threads: no log is needed.
+        if SectionLog.active { Exclusion.acquire(nil) }
     }
 
     static func orderedEnd() {
         let f = frame()
-        guard f.pointee.ordered, f.pointee.teamSize > 1, f.pointee.counter != nil else { return }
+        guard f.pointee.ordered, f.pointee.teamSize > 1, f.pointee.counter != nil, SectionLog.active else { return }
         Exclusion.release(nil)
     }
 
