@@ -10,6 +10,7 @@
  * C because malloc must be interposed under its own name and must not recurse into Swift. */
 #define _GNU_SOURCE
 #include "cape_shim.h"
+#include "blocks.h"
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
@@ -26,13 +27,7 @@ static size_t (*libc_usable_size)(void *);
 __thread cape_thread_t cape_self_tls __attribute__((tls_model("initial-exec"))) = {0, 0, 1, 0, 0, -1, 0, 1};
 cape_thread_t *cape_self(void) { return &cape_self_tls; }
 
-/* Size classes: 16-byte steps up to 1 KiB, then powers of two. A block is a 16-byte header and
-   the payload; free blocks of a class form a list through their payload. */
-#define NCLASS 96
-#define HDR 16u
 #define MAGIC 0xCA9Eu
-
-typedef struct hdr { uint32_t cls; uint32_t magic; uint64_t back; } hdr_t; /* back: bytes to the block start */
 
 static uintptr_t arena_base, arena_end, arena_top;
 static void *free_list[NCLASS];
@@ -44,19 +39,6 @@ static inline void lock(void) {
     }
 }
 static inline void unlock(void) { __atomic_store_n(&arena_lock, 0, __ATOMIC_RELEASE); }
-
-static unsigned class_of(size_t n, size_t *cap) {
-    if (n <= 1024) {
-        size_t c = (n + 15) / 16; if (c == 0) c = 1;
-        *cap = c * 16;
-        return (unsigned)(c - 1); /* 0..63 */
-    }
-    unsigned k = 11; /* 2048 */
-    while (((size_t)1 << k) < n) k++;
-    *cap = (size_t)1 << k;
-    return 64 + (k - 11);
-}
-static size_t class_cap(unsigned c) { return c < 64 ? (size_t)(c + 1) * 16 : (size_t)1 << (c - 64 + 11); }
 
 void cape_arena_init(void *base, size_t size) {
     arena_base = arena_top = (uintptr_t)base;
@@ -89,36 +71,22 @@ static void *arena_alloc(size_t n) {
     return p;
 }
 
-static hdr_t *header_of(void *p) {
-    hdr_t *h = (hdr_t *)((uintptr_t)p - HDR);
-    if (h->back) h = (hdr_t *)((uintptr_t)p - HDR - h->back);
-    return h;
-}
-
 static void arena_free(void *p) {
-    hdr_t *h = header_of(p);
+    uintptr_t pl;
+    hdr_t *h = block_header(p, &pl);
     if (h->magic != MAGIC) cape_die("the runtime arena is corrupted (free of a foreign pointer; please report)");
-    void *payload = (void *)((uintptr_t)h + HDR);
+    void *payload = (void *)pl;
     lock();
     *(void **)payload = free_list[h->cls];
     free_list[h->cls] = payload;
     unlock();
 }
 
-static size_t arena_usable(void *p) {
-    hdr_t *h = header_of(p);
-    uintptr_t payload = (uintptr_t)h + HDR;
-    return class_cap(h->cls) - ((uintptr_t)p - payload);
-}
-
 static void *arena_memalign(size_t align, size_t n) {
     if (align <= 16) return arena_alloc(n);
     uint8_t *raw = arena_alloc(n + align + HDR);
     if (!raw) return NULL;
-    uintptr_t a = ((uintptr_t)raw + HDR + align - 1) & ~(uintptr_t)(align - 1);
-    hdr_t *h = (hdr_t *)(a - HDR);
-    h->cls = 0; h->magic = MAGIC; h->back = (uint64_t)(a - (uintptr_t)raw);
-    return (void *)a;
+    return block_align((uintptr_t)raw, align, 0, MAGIC);
 }
 
 static inline int runtime_thread(void) { return cape_self_tls.rt_depth > 0 && arena_base != 0; }
@@ -162,7 +130,7 @@ void *calloc(size_t a, size_t b) {
 }
 
 static size_t usable(void *p) {
-    if (cape_arena_owns(p)) return arena_usable(p);
+    if (cape_arena_owns(p)) return block_usable(p);
     if (cape_rheap_owns(p)) return cape_rheap_usable(p);
     return libc_usable_size ? libc_usable_size(p) : 0;
 }
@@ -170,7 +138,7 @@ static size_t usable(void *p) {
 void *realloc(void *p, size_t n) {
     if (!p) return malloc(n);
     if (cape_arena_owns(p)) {
-        size_t have = arena_usable(p);
+        size_t have = block_usable(p);
         if (n <= have) return p;
         void *q = arena_alloc(n);
         if (!q) return oom();

@@ -57,67 +57,24 @@ static int find_subprogram(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *out) {
     return 0;
 }
 
-const char *cape_dwarf_shared_name(uintptr_t fn, uintptr_t data, uintptr_t addr, uintptr_t *offset) {
+/* Opens the program's DWARF, finds the data-block struct of region function `fn`, and returns what
+   `visit` returns for it (0 when there is no debug information). */
+static int visit_data_struct(uintptr_t fn, int (*visit)(Dwarf_Die *st, void *ctx), void *ctx) {
     Dl_info info;
-    if (!dladdr((void *)fn, &info) || !info.dli_fname) return NULL;
+    if (!dladdr((void *)fn, &info)) return 0;
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return NULL;
+    if (fd < 0) return 0;
     Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
-    const char *result = NULL;
-    if (!dw) { close(fd); return NULL; }
+    if (!dw) { close(fd); return 0; }
+    int result = 0;
     Dwarf_Addr pc = fn - (uintptr_t)info.dli_fbase;
     Dwarf_Off off = 0, next;
     size_t hsize;
-    while (!result && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-        Dwarf_Die cu, die;
+    while (dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+        Dwarf_Die cu, die, st;
         if (dwarf_offdie(dw, off + hsize, &cu) && find_subprogram(&cu, pc, &die)) {
-            Dwarf_Die st, member;
-            if (data_struct(&die, &st) && dwarf_child(&st, &member) == 0) {
-                do {
-                    Dwarf_Word loc;
-                    Dwarf_Attribute a;
-                    if (dwarf_tag(&member) != DW_TAG_member || !dwarf_attr(&member, DW_AT_data_member_location, &a) ||
-                        dwarf_formudata(&a, &loc) != 0) continue;
-                    Dwarf_Die t, target;
-                    Dwarf_Die *mt = strip_type(&member, &t);
-                    if (!mt) continue;
-                    if (dwarf_tag(mt) != DW_TAG_pointer_type) {
-                        /* A variable copied into the block and back out after the region. */
-                        Dwarf_Word msize = 0;
-                        if (dwarf_aggregate_size(mt, &msize) != 0 || msize == 0) msize = 1;
-                        if (addr >= data + loc && addr < data + loc + msize) {
-                            const char *n = dwarf_diename(&member);
-                            if (n) {
-                                strncpy(found_name, n, sizeof found_name - 1);
-                                found_name[sizeof found_name - 1] = 0;
-                                if (offset) *offset = addr - (data + loc);
-                                result = found_name;
-                                break;
-                            }
-                        }
-                        continue;
-                    }
-                    Dwarf_Word size = 0;
-                    Dwarf_Die *pt = strip_type(mt, &target);
-                    if (pt) {
-                        int sz = dwarf_aggregate_size(pt, &size) == 0;
-                        if (!sz) size = 0;
-                    }
-                    uintptr_t p;
-                    memcpy(&p, (const void *)(data + loc), sizeof p);
-                    if (size == 0) size = 8;
-                    if (addr >= p && addr < p + size) {
-                        const char *n = dwarf_diename(&member);
-                        if (n) {
-                            strncpy(found_name, n, sizeof found_name - 1);
-                            found_name[sizeof found_name - 1] = 0;
-                            if (offset) *offset = addr - p;
-                            result = found_name;
-                        }
-                        break;
-                    }
-                } while (dwarf_siblingof(&member, &member) == 0);
-            }
+            if (data_struct(&die, &st)) result = visit(&st, ctx);
+            break;
         }
         off = next;
     }
@@ -126,27 +83,58 @@ const char *cape_dwarf_shared_name(uintptr_t fn, uintptr_t data, uintptr_t addr,
     return result;
 }
 
+struct name_query { uintptr_t data, addr, offset; };
+
+/* The member holding `addr`: a pointer to a shared variable, or a variable copied into the block
+   (and back out after the region). */
+static int name_member(Dwarf_Die *st, void *ctx) {
+    struct name_query *q = ctx;
+    Dwarf_Die member;
+    if (dwarf_child(st, &member) != 0) return 0;
+    do {
+        Dwarf_Word loc, size = 0;
+        Dwarf_Attribute a;
+        Dwarf_Die t, target;
+        if (dwarf_tag(&member) != DW_TAG_member || !dwarf_attr(&member, DW_AT_data_member_location, &a) ||
+            dwarf_formudata(&a, &loc) != 0) continue;
+        Dwarf_Die *mt = strip_type(&member, &t);
+        if (!mt) continue;
+        uintptr_t base;
+        if (dwarf_tag(mt) == DW_TAG_pointer_type) {
+            memcpy(&base, (const void *)(q->data + loc), sizeof base);
+            Dwarf_Die *pt = strip_type(mt, &target);
+            if (!pt || dwarf_aggregate_size(pt, &size) != 0 || size == 0) size = 8;
+        } else {
+            base = q->data + loc;
+            if (dwarf_aggregate_size(mt, &size) != 0 || size == 0) size = 1;
+        }
+        if (q->addr < base || q->addr >= base + size) continue;
+        const char *n = dwarf_diename(&member);
+        if (!n) return 0;
+        strncpy(found_name, n, sizeof found_name - 1);
+        found_name[sizeof found_name - 1] = 0;
+        q->offset = q->addr - base;
+        return 1;
+    } while (dwarf_siblingof(&member, &member) == 0);
+    return 0;
+}
+
+const char *cape_dwarf_shared_name(uintptr_t fn, uintptr_t data, uintptr_t addr, uintptr_t *offset) {
+    struct name_query q = { data, addr, 0 };
+    if (!visit_data_struct(fn, name_member, &q)) return NULL;
+    if (offset) *offset = q.offset;
+    return found_name;
+}
+
+static int struct_size(Dwarf_Die *st, void *ctx) {
+    Dwarf_Word size;
+    if (dwarf_aggregate_size(st, &size) != 0) return 0;
+    *(size_t *)ctx = (size_t)size;
+    return 1;
+}
+
 /* The byte size of the data block of region function `fn` (its `.omp_data_i` struct), or 0. */
 size_t cape_dwarf_data_size(uintptr_t fn) {
-    Dl_info info;
-    if (!dladdr((void *)fn, &info)) return 0;
-    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
-    if (!dw) { close(fd); return 0; }
-    size_t result = 0;
-    Dwarf_Addr pc = fn - (uintptr_t)info.dli_fbase;
-    Dwarf_Off off = 0, next;
-    size_t hsize;
-    while (!result && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
-        Dwarf_Die cu, die, st;
-        Dwarf_Word size;
-        if (dwarf_offdie(dw, off + hsize, &cu) && find_subprogram(&cu, pc, &die) && data_struct(&die, &st) &&
-            dwarf_aggregate_size(&st, &size) == 0)
-            result = (size_t)size;
-        off = next;
-    }
-    dwarf_end(dw);
-    close(fd);
-    return result;
+    size_t size = 0;
+    return visit_data_struct(fn, struct_size, &size) ? size : 0;
 }

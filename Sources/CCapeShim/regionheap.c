@@ -20,13 +20,12 @@
  * C because it is called from malloc and free. */
 #define _GNU_SOURCE
 #include "cape_shim.h"
+#include "blocks.h"
 #include <errno.h>
 #include <string.h>
 #include <sched.h>
 #include <sys/mman.h>
 
-#define NCLASS 96
-#define HDR 16u
 #define MAGIC 0xC4E5u
 #define STEP ((uintptr_t)2 << 20)
 #define MAX_PENDING 65536
@@ -38,7 +37,6 @@ typedef struct slot_header {
     uint64_t pad[512 - 2 - NCLASS];
 } slot_header_t; /* 4 KiB */
 
-typedef struct hdr { uint32_t cls; uint32_t magic; uint64_t back; } hdr_t;
 
 static uintptr_t base, headers_end, windows, end_all;
 static uintptr_t window_bytes;
@@ -56,19 +54,6 @@ static inline void plock(void) {
         while (__atomic_load_n(&pending_lock, __ATOMIC_RELAXED)) sched_yield();
 }
 static inline void punlock(void) { __atomic_store_n(&pending_lock, 0, __ATOMIC_RELEASE); }
-
-static unsigned class_of(size_t n, size_t *cap) {
-    if (n <= 1024) {
-        size_t c = (n + 15) / 16; if (c == 0) c = 1;
-        *cap = c * 16;
-        return (unsigned)(c - 1);
-    }
-    unsigned k = 11;
-    while (((size_t)1 << k) < n) k++;
-    *cap = (size_t)1 << k;
-    return 64 + (k - 11);
-}
-static size_t class_cap(unsigned c) { return c < 64 ? (size_t)(c + 1) * 16 : (size_t)1 << (c - 64 + 11); }
 
 static slot_header_t *header(int slot) { return (slot_header_t *)(base + (uintptr_t)slot * sizeof(slot_header_t)); }
 static uintptr_t window(int slot) { return windows + (uintptr_t)slot * window_bytes; }
@@ -145,21 +130,12 @@ static void *slot_alloc(size_t n, size_t align) {
         hd->cls = c; hd->magic = MAGIC; hd->back = 0;
     }
     uintptr_t p = block + HDR;
-    if (align > 16) {
-        uintptr_t a = (p + HDR + align - 1) & ~(uintptr_t)(align - 1);
-        hdr_t *ah = (hdr_t *)(a - HDR);
-        ah->cls = c; ah->magic = MAGIC; ah->back = a - p;
-        p = a;
-    }
-    return (void *)p;
+    return align > 16 ? block_align(p, align, c, MAGIC) : (void *)p;
 }
 
 static hdr_t *header_of(void *p, uintptr_t *payload) {
-    hdr_t *h = (hdr_t *)((uintptr_t)p - HDR);
+    hdr_t *h = block_header(p, payload);
     if (h->magic != MAGIC) cape_die("free() of a pointer that the region heap did not hand out (heap corruption?)");
-    uintptr_t pl = (uintptr_t)p - h->back;
-    if (h->back) h = (hdr_t *)(pl - HDR);
-    *payload = pl;
     return h;
 }
 
@@ -172,11 +148,7 @@ static void slot_free(void *p) {
     sh->free_list[h->cls] = payload;
 }
 
-size_t cape_rheap_usable(void *p) {
-    uintptr_t payload;
-    hdr_t *h = header_of(p, &payload);
-    return class_cap(h->cls) - ((uintptr_t)p - payload);
-}
+size_t cape_rheap_usable(void *p) { return block_usable(p); }
 
 void *cape_rheap_alloc(size_t n, size_t align) { return slot_alloc(n, align); }
 

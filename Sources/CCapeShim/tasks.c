@@ -21,7 +21,6 @@
 
 static __thread int final_depth __attribute__((tls_model("initial-exec")));
 
-int cape_in_final(void) { return final_depth > 0; }
 int omp_in_final(void) { return final_depth > 0; }
 int omp_in_final_(void) { return final_depth > 0; }
 

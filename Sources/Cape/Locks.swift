@@ -33,6 +33,10 @@ enum LockTable {
 
     /// The entry of the lock at `key`, created unlocked on first use.
     static func entry(_ key: UInt) -> (word: UnsafeMutablePointer<UInt32>, count: UnsafeMutablePointer<UInt32>) {
+        if Region.tracking && !SectionLog.active {
+            // Ranks on several hosts share no memory for lock words and the section log.
+            fatal("critical sections, locks and atomics inside a region are not supported yet when the ranks run on several hosts (run the ranks on one host)")
+        }
         let t = table()
         var h = UInt64(key) &* 0x9E37_79B9_7F4A_7C15
         h ^= h >> 29
@@ -84,15 +88,7 @@ enum Exclusion {
     private static let owner: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
     private nonisolated(unsafe) static var depth = 0
 
-    private static var tracked: Bool {
-        if Region.tracking && !SectionLog.active { acrossHosts() }
-        return SectionLog.active && Region.tracking
-    }
-
-    /// Ranks on several hosts share no memory for lock words and the section log.
-    static func acrossHosts() -> Never {
-        fatal("critical sections, locks and atomics inside a region are not supported yet when the ranks run on several hosts (run the ranks on one host)")
-    }
+    private static var tracked: Bool { SectionLog.active && Region.tracking }
     private static func localId() -> UInt32 { UInt32(Int(cape_self()!.pointee.local_index) + 2) }
     private static var nested: Bool { cape_load_acquire_u32(owner) == localId() }
 
@@ -231,8 +227,7 @@ enum Exclusion {
 // ---- inline atomic instructions (Sources/CCapeShim/atomics.c), called from the SIGTRAP handler ----
 
 @_cdecl("cape_swift_atomic_begin") func capeSwiftAtomicBegin() -> Int32 {
-    if Region.tracking && !SectionLog.active { Exclusion.acrossHosts() }
-    guard SectionLog.active, Region.tracking else { return 0 }
+    guard Region.tracking else { return 0 }
     Exclusion.acquire(LockTable.entry(LockTable.atomicInstruction).word)
     return 1
 }

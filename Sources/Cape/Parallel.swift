@@ -185,9 +185,8 @@ enum Region {
         var keys: UnsafePointer<UInt64>?
         var twins: UnsafePointer<UInt8>?
         let n = Int(cape_tracker_dirty_sorted(&keys, &twins))
-        var count: UInt32 = 0
-        let ranges = cape_tracker_ranges(&count)!
         var enc = Diff.Encoder(out: channel.data + Segment.headerBytes, capacity: channel.capacity - Segment.headerBytes, maskScratch: maskScratch)
+        var tracked = TrackedPages()
         let fresh = RegionHeap.takeCommits()
         var f = 0
         var freshPage: UInt = fresh.first?.0 ?? .max
@@ -198,22 +197,38 @@ enum Region {
                 if freshPage >= fresh[f].1 { f += 1; freshPage = f < fresh.count ? fresh[f].0 : .max }
             }
         }
-        var r = 0
         for i in 0..<n {
             let key = keys![i]
             let page = UInt(key >> 28) << 12
             let slot = Int(key & ((1 << 28) - 1))
             emitFresh(below: page)
-            while r < Int(count) && ranges[r].end <= page { r += 1 }
-            guard r < Int(count), ranges[r].start <= page else { continue }
-            let lo = max(page, ranges[r].clip_start), hi = min(page + 4096, ranges[r].clip_end)
-            if lo >= hi { continue }
-            enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: UnsafeRawPointer(twins! + slot * 4096 + Int(lo - page)), lo: lo, hi: hi)
+            tracked.add(&enc, page: page, old: UnsafeRawPointer(twins! + slot * 4096))
         }
         emitFresh(below: .max)
         enc.close()
         if enc.overflow { fatal("the diff of region #\(seq) does not fit the channel (raise CAPE_CHANNEL_GB)") }
         return (enc.bytes, enc.runs, n)
+    }
+
+    /// Walks the tracked ranges beside pages fed in increasing address order, and encodes the bytes
+    /// of each page that belong to the program (its range's clip) against their old content.
+    struct TrackedPages {
+        private let ranges: UnsafePointer<cape_range_t>
+        private let count: Int
+        private var r = 0
+
+        init() {
+            var c: UInt32 = 0
+            ranges = cape_tracker_ranges(&c)!
+            count = Int(c)
+        }
+
+        mutating func add(_ enc: inout Diff.Encoder, page: UInt, old: UnsafeRawPointer) {
+            while r < count && ranges[r].end <= page { r += 1 }
+            guard r < count, ranges[r].start <= page else { return }
+            let lo = max(page, ranges[r].clip_start), hi = min(page + 4096, ranges[r].clip_end)
+            if lo < hi { enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: old + Int(lo - page), lo: lo, hi: hi) }
+        }
     }
 
     /// One collective step: every rank contributes a segment (its fingerprint, maybe a diff), the

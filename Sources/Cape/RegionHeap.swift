@@ -34,6 +34,7 @@ enum RegionHeap {
         guard enabled else { return [] }
         var pairs: UnsafePointer<UInt64>?
         let n = Int(cape_rheap_take_commits(&pairs))
+        if n == 0 && takenCommits.isEmpty { return [] } // the usual region: nothing to build
         takenCommits = (0..<n).map { (UInt(pairs![2 * $0]), UInt(pairs![2 * $0 + 1])) }.sorted { $0.0 < $1.0 }
         return takenCommits
     }

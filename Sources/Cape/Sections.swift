@@ -133,20 +133,14 @@ enum SectionLog {
         let room = min(channel.capacity, bankBytes) - entryHeader
         var order = Array(0..<n)
         order.sort { pagesP![$0] < pagesP![$1] }
-        var count: UInt32 = 0
-        let ranges = cape_tracker_ranges(&count)!
         var enc = Diff.Encoder(out: e + entryHeader, capacity: room, maskScratch: maskScratch)
+        var tracked = Region.TrackedPages()
         var previous: UInt = .max
-        var r = 0
         for i in order {
             let page = pagesP![i]
             if page == previous || page == 0 { continue }
             previous = page
-            while r < Int(count) && ranges[r].end <= page { r += 1 }
-            guard r < Int(count), ranges[r].start <= page else { continue }
-            let lo = max(page, ranges[r].clip_start), hi = min(page + 4096, ranges[r].clip_end)
-            if lo >= hi { continue }
-            enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: UnsafeRawPointer(oldP![i]! + Int(lo - page)), lo: lo, hi: hi)
+            tracked.add(&enc, page: page, old: UnsafeRawPointer(oldP![i]!))
         }
         enc.close()
         if enc.overflow { fatal(full) }

@@ -162,7 +162,6 @@ struct WorkFrame {
     var counter: UnsafeMutablePointer<UInt64>?
     var teamSize: UInt64 = 1
     var threadNum: UInt64 = 0
-    var sections = false
     var ordered = false
     var orderedTakers: UInt64 = 0 // ordered loops: threads 0..<orderedTakers (rank 0's) take chunks
     var chunkLo: UInt64 = .max  // ordered: the chunk held, until it is passed on
@@ -233,7 +232,6 @@ enum Work {
         f.pointee.counter = nil
         f.pointee.teamSize = teamSize
         f.pointee.threadNum = UInt64(t.thread_num)
-        f.pointee.sections = false
         f.pointee.ordered = ordered
         f.pointee.chunkLo = .max
         f.pointee.chunkHi = 0
@@ -396,22 +394,20 @@ enum Work {
         guard f.pointee.ordered, f.pointee.teamSize > 1, let c = f.pointee.counter else { return }
         if f.pointee.chunkLo == .max { fatal("GOMP_ordered_start outside an ordered loop's iteration") }
         waitForToken(c + 1, f.pointee.chunkLo)
-        // Across hosts the ordered chunks all run on rank 0's threads: no log is needed.
-        if SectionLog.active { Exclusion.acquire(nil) }
+        Exclusion.acquire(nil)
     }
 
     static func orderedEnd() {
         let f = frame()
-        guard f.pointee.ordered, f.pointee.teamSize > 1, f.pointee.counter != nil, SectionLog.active else { return }
+        guard f.pointee.ordered, f.pointee.teamSize > 1, f.pointee.counter != nil else { return }
         Exclusion.release(nil)
     }
 
     // ---- sections: a loop over 1...count handed out one section at a time ----
 
     static func startSections(count: UInt32) {
-        let f = startLoop(space: LoopSpace(start: 1, end: UInt64(count) + 1, incr: 1, up: true, signed: true),
-                          sched: ScheduleKind.dynamic.rawValue, chunk: 1, ordered: false)
-        f.pointee.sections = true
+        startLoop(space: LoopSpace(start: 1, end: UInt64(count) + 1, incr: 1, up: true, signed: true),
+                  sched: ScheduleKind.dynamic.rawValue, chunk: 1, ordered: false)
     }
 
     static func nextSection() -> UInt32 {

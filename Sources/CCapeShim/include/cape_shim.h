@@ -149,8 +149,6 @@ void cape_stdio_flush(void);
 /* The calling thread's stack pointer (approximately: the frame of this call). */
 uintptr_t cape_stack_pointer(void);
 
-/* Tasks run where they are created, at once (C: the task's data block lives on the stack). */
-int cape_in_final(void);
 
 /* Inline atomics (atomics.c): patches every atomic instruction of the executable so that it runs
    team-wide in order. Returns the number of sites, or -1 (cape_atomics_error says why). */
