@@ -4,11 +4,13 @@ import PackageDescription
 // libcape.so: a preload library that replaces libgomp's GOMP_* ABI and the omp_* API so an unchanged
 // `gcc -fopenmp` binary runs as one OpenMP team spread over the ranks of an MPI job.
 // cape-proxy: the only MPI process of a rank; it moves the bytes that libcape prepares.
+// cape-profile: prints the per-region profile that CAPE_PROFILE asks for, and draws its chart.
 let package = Package(
     name: "cape",
     products: [
         .library(name: "cape", type: .dynamic, targets: ["Cape"]),
         .executable(name: "cape-proxy", targets: ["cape-proxy"]),
+        .executable(name: "cape-profile", targets: ["cape-profile"]),
     ],
     targets: [
         // What Swift cannot do safely: constructor, fault handler, TLS, futexes, stack switch, malloc routing,
@@ -39,6 +41,8 @@ let package = Package(
             dependencies: ["CMPI", "CCapeSys", "CapeCore"],
             path: "Sources/cape-proxy"
         ),
+        // Prints a CAPE_PROFILE file and draws its chart.
+        .executableTarget(name: "cape-profile", dependencies: ["CapeCore"], path: "Sources/cape-profile"),
         .testTarget(name: "CapeCoreTests", dependencies: ["CapeCore"], path: "Tests/CapeCoreTests"),
         .testTarget(name: "IntegrationTests", path: "Tests/IntegrationTests"),
     ],

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# bench/run.sh -- compare libgomp, hand-written MPI and libcape on the same
-# matrix multiplication and on a loop with uneven iterations (static, dynamic
-# and guided schedules), and measure the cost of an empty parallel region, of
-# a barrier and of a dynamic chunk claim.
+# bench/run.sh -- compare libgomp, hand-written MPI and libcape side by side:
+# matrix multiplication, construct overheads in the manner of the EPCC
+# microbenchmarks, a Jacobi stencil against an MPI halo exchange, the cost of a
+# dirty page for each tracker, and a loop with uneven iterations (static,
+# dynamic and guided schedules); also the cost of an empty region, a barrier,
+# a dynamic chunk claim, a critical section, a lock and an atomic update.
 # Run `bench/run.sh --help` for the options.
 set -euo pipefail
 
@@ -12,21 +14,36 @@ OUT_DIR="$BENCH_DIR/out"
 
 usage() {
     cat <<EOF
-Usage: bench/run.sh [--help]
+Usage: bench/run.sh [--big] [--help]
 
 Builds the benchmark programs into bench/out/ and runs the parts that
-BENCH_PARTS selects (default: all four, in this order).
+BENCH_PARTS selects (default: all of them, in the order below). Every part
+prints a table and writes a CSV into bench/out/.
 
-matmul: for each matrix size n, runs the same C = A * B three ways (best of
-BENCH_REPS runs each):
+  --big     add n = 9600 to the matrix sizes (about 10 minutes per run here)
 
-  libgomp   OMP_NUM_THREADS=NP ./matmul_omp n          (threads, shared memory)
-  MPI       mpiexec -n NP ./matmul_mpi n                (hand-written MPI)
-  libcape   env LD_PRELOAD=<libcape.so> CAPE_THREADS_PER_RANK=1 \\
-                mpiexec -n NP ./matmul_omp n            (same OpenMP binary)
+matmul: for each matrix size n, runs the same C = A * B four ways (best of
+BENCH_REPS runs each; one run for n >= 6400):
 
-checks that the three checksums are identical, prints a table and writes it
-to bench/out/results.csv.
+  libgomp     OMP_NUM_THREADS=NP ./matmul_omp n          (threads, shared memory)
+  MPI         mpiexec -n NP ./matmul_mpi n                (hand-written MPI)
+  libcape     env LD_PRELOAD=<libcape.so> CAPE_THREADS_PER_RANK=1 \\
+                  mpiexec -n NP ./matmul_omp n            (same OpenMP binary)
+  libcape 1xNP  the same with mpiexec -n 1 and CAPE_THREADS_PER_RANK=NP
+
+checks that the checksums are identical, prints a table and writes it to
+bench/out/results.csv.
+
+epcc: construct overheads in the manner of the EPCC OpenMP microbenchmarks
+(parallel, for, barrier, reduction: time of the construct around a small
+delay minus the delay alone), libgomp vs libcape (bench/out/epcc.csv).
+
+jacobi: a 5-point stencil with one short parallel region per sweep
+(jacobi_omp) against a hand-written MPI halo exchange (jacobi_mpi), and
+libgomp (bench/out/jacobi.csv).
+
+pages: the cost of one dirty page under libcape, with each tracker
+(CAPE_TRACKER=uffd and mprotect), all costs included (bench/out/pages.csv).
 
 empty: times empty parallel regions under libgomp and libcape
 (bench/out/empty_region.csv).
@@ -51,13 +68,17 @@ Environment:
   CAPE_LIB       path of libcape.so
                  (default: <repo>/.build/release/libcape.so,
                   built with \`swift build -c release\`)
-  BENCH_SIZES    matrix sizes n, space separated   (default: "1600 3200")
+  BENCH_SIZES    matrix sizes n, space separated   (default: "1600 3200 6400")
   BENCH_REPS     repetitions per run, best is kept (default: 3)
   BENCH_NP       ranks for MPI/libcape and threads for libgomp (default: 2)
   BENCH_REGIONS  timed empty regions per run       (default: 10000)
   BENCH_PARTS    parts to run, space separated; they run in the order
                  above whatever the order given
-                 (default: "matmul empty loadbalance barrier sync")
+                 (default: "matmul epcc jacobi pages empty loadbalance barrier sync")
+  BENCH_EPCC_REPS  inner repetitions of each EPCC test (default: 1000)
+  BENCH_JACOBI   "n T" of the Jacobi part          (default: "1024 200")
+  BENCH_PAGES    "P R" of the pages part: pages written per region, regions
+                 (default: "8192 20")
   BENCH_LB_SIZES loop sizes n of the load-balance part (default: 20000)
   BENCH_LB_SCHEDULES
                  schedules of the load-balance part, each "kind" or
@@ -74,19 +95,26 @@ Environment:
 EOF
 }
 
-case "${1:-}" in
-    -h|--help) usage; exit 0 ;;
-    "") ;;
-    *) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
-esac
+BIG=0
+for arg in "$@"; do
+    case "$arg" in
+        -h|--help) usage; exit 0 ;;
+        --big) BIG=1 ;;
+        *) echo "run.sh: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+    esac
+done
 
 die() { echo "run.sh: error: $*" >&2; exit 1; }
 
-SIZES="${BENCH_SIZES:-1600 3200}"
+SIZES="${BENCH_SIZES:-1600 3200 6400}"
+[[ "$BIG" == 1 ]] && SIZES="$SIZES 9600"
+EPCC_REPS="${BENCH_EPCC_REPS:-1000}"
+JACOBI="${BENCH_JACOBI:-1024 200}"
+PAGES="${BENCH_PAGES:-8192 20}"
 REPS="${BENCH_REPS:-3}"
 NP="${BENCH_NP:-2}"
 REGIONS="${BENCH_REGIONS:-10000}"
-PARTS="${BENCH_PARTS:-matmul empty loadbalance barrier sync}"
+PARTS="${BENCH_PARTS:-matmul epcc jacobi pages empty loadbalance barrier sync}"
 SYNC_OPS="${BENCH_SYNC_OPS:-2000}"
 LB_SIZES="${BENCH_LB_SIZES:-20000}"
 LB_SCHEDULES="${BENCH_LB_SCHEDULES:-static dynamic guided}"
@@ -118,11 +146,14 @@ done
 [[ -n "${LB_SCHEDULES// /}" ]] || die "BENCH_LB_SCHEDULES is empty"
 for part in $PARTS; do
     case "$part" in
-        matmul|empty|loadbalance|barrier|sync) ;;
-        *) die "BENCH_PARTS: unknown part '$part' (known: matmul empty loadbalance barrier sync)" ;;
+        matmul|epcc|jacobi|pages|empty|loadbalance|barrier|sync) ;;
+        *) die "BENCH_PARTS: unknown part '$part' (known: matmul epcc jacobi pages empty loadbalance barrier sync)" ;;
     esac
 done
 [[ -n "${PARTS// /}" ]] || die "BENCH_PARTS is empty"
+[[ "$EPCC_REPS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_EPCC_REPS must be a positive integer (got '$EPCC_REPS')"
+[[ "$JACOBI" =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] || die "BENCH_JACOBI must be two positive integers \"n T\" (got '$JACOBI')"
+[[ "$PAGES" =~ ^[1-9][0-9]*\ [1-9][0-9]*$ ]] || die "BENCH_PAGES must be two positive integers \"P R\" (got '$PAGES')"
 # want <part>: whether BENCH_PARTS selects the part.
 want() {
     local part
@@ -162,6 +193,10 @@ echo "== building into $OUT_DIR"
     && "$MPICC" $CFLAGS -o "$OUT_DIR/loadbalance_mpi" "$BENCH_DIR/loadbalance_mpi.c" \
     && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/barrier" "$BENCH_DIR/barrier.c" \
     && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/sync" "$BENCH_DIR/sync.c" \
+    && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/epcc" "$BENCH_DIR/epcc.c" \
+    && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/jacobi_omp" "$BENCH_DIR/jacobi_omp.c" \
+    && "$MPICC" $CFLAGS -o "$OUT_DIR/jacobi_mpi" "$BENCH_DIR/jacobi_mpi.c" \
+    && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/pages" "$BENCH_DIR/pages.c" \
     || die "build failed"
 
 # ---- running -----------------------------------------------------------------
@@ -233,32 +268,42 @@ echo "== parts: $PARTS   reps: $REPS (best kept)   np/threads: $NP   cores: $(np
 
 # ---- matrix multiplication ---------------------------------------------------
 part_matmul() {
-    local n t_gomp c_gomp t_mpi c_mpi t_cape c_cape r_mpi r_gomp row
+    local n t_gomp c_gomp t_mpi c_mpi t_cape c_cape t_cape1 c_cape1 r_mpi r_gomp r1_gomp row reps_saved
     echo "== matmul sizes: $SIZES"
     CSV="$OUT_DIR/results.csv"
-    echo "n,libgomp_${NP}thr_s,mpi_np${NP}_s,libcape_np${NP}_s,libcape_over_mpi,libcape_over_libgomp,checksum" >"$CSV"
+    echo "n,libgomp_${NP}thr_s,mpi_np${NP}_s,libcape_np${NP}_s,libcape_np1x${NP}_s,libcape_over_mpi,libcape_over_libgomp,libcape1x${NP}_over_libgomp,checksum" >"$CSV"
     ROWS=()
+    reps_saved="$REPS"
     for n in $SIZES; do
         echo "== n=$n"
+        REPS="$reps_saved"
+        (( n >= 6400 )) && REPS=1
+        # The runs of one size alternate, so that a slow spell of the machine hits all of them.
         bench_best libgomp "n=$n" "${GOMP_ENV[@]}" "$OUT_DIR/matmul_omp" "$n"
         t_gomp="$BEST"; c_gomp="$SUM"
         bench_best mpi "n=$n" "${MPI_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/matmul_mpi" "$n"
         t_mpi="$BEST"; c_mpi="$SUM"
         bench_best libcape "n=$n" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/matmul_omp" "$n"
         t_cape="$BEST"; c_cape="$SUM"
+        bench_best "cape1x$NP" "n=$n" env -u OMP_NUM_THREADS LD_PRELOAD="$LIB" CAPE_THREADS_PER_RANK="$NP" \
+            mpiexec -n 1 "$OUT_DIR/matmul_omp" "$n"
+        t_cape1="$BEST"; c_cape1="$SUM"
 
-        if [[ "$c_gomp" != "$c_mpi" || "$c_gomp" != "$c_cape" ]]; then
-            mismatch "n=$n: libgomp=$c_gomp mpi=$c_mpi libcape=$c_cape"
+        if [[ "$c_gomp" != "$c_mpi" || "$c_gomp" != "$c_cape" || "$c_gomp" != "$c_cape1" ]]; then
+            mismatch "n=$n: libgomp=$c_gomp mpi=$c_mpi libcape=$c_cape libcape1x$NP=$c_cape1"
         fi
         r_mpi="$(ratio "$t_cape" "$t_mpi")"
         r_gomp="$(ratio "$t_cape" "$t_gomp")"
-        echo "$n,$t_gomp,$t_mpi,$t_cape,$r_mpi,$r_gomp,$c_gomp" >>"$CSV"
-        ROWS+=("$(printf '%6s  %14s  %13s  %15s  %12s  %16s' "$n" "$t_gomp" "$t_mpi" "$t_cape" "$r_mpi" "$r_gomp")")
+        r1_gomp="$(ratio "$t_cape1" "$t_gomp")"
+        echo "$n,$t_gomp,$t_mpi,$t_cape,$t_cape1,$r_mpi,$r_gomp,$r1_gomp,$c_gomp" >>"$CSV"
+        ROWS+=("$(printf '%6s  %14s  %13s  %15s  %18s  %12s  %16s  %20s' "$n" "$t_gomp" "$t_mpi" "$t_cape" "$t_cape1" "$r_mpi" "$r_gomp" "$r1_gomp")")
     done
+    REPS="$reps_saved"
 
     echo
-    echo "matrix multiplication, best of $REPS (seconds), checksums identical"
-    printf '%6s  %14s  %13s  %15s  %12s  %16s\n' n "libgomp(${NP} thr)" "MPI(-n ${NP})" "libcape(-n ${NP})" libcape/MPI libcape/libgomp
+    echo "matrix multiplication, best of $REPS (one run for n >= 6400; seconds), checksums identical"
+    printf '%6s  %14s  %13s  %15s  %18s  %12s  %16s  %20s\n' n "libgomp(${NP} thr)" "MPI(-n ${NP})" "libcape(-n ${NP})" \
+        "libcape(-n 1x${NP})" libcape/MPI libcape/libgomp "libcape1x${NP}/libgomp"
     for row in "${ROWS[@]}"; do echo "$row"; done
     echo "(csv: $CSV)"
     echo
@@ -370,8 +415,77 @@ part_sync() {
     echo "(csv: $OUT_DIR/sync.csv)"
 }
 
+# ---- EPCC-style construct overheads ------------------------------------------
+part_epcc() {
+    local t g c sg sc
+    echo "== construct overheads (EPCC style): $EPCC_REPS constructs per test, 5 tests each"
+    run_once "epcc libgomp" "${GOMP_ENV[@]}" "$OUT_DIR/epcc" "$EPCC_REPS" 5
+    cp "$LOG" "$OUT_DIR/epcc_gomp.log"
+    sg="$(field checksum)"
+    run_once "epcc libcape" "${CAPE_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/epcc" "$EPCC_REPS" 5
+    cp "$LOG" "$OUT_DIR/epcc_cape.log"
+    sc="$(field checksum)"
+    [[ "$sg" == "$sc" ]] || mismatch "epcc: libgomp=$sg libcape=$sc"
+    echo "test,libgomp_${NP}thr_us,libcape_np${NP}_us,libgomp_min_us,libcape_min_us,libcape_over_libgomp" >"$OUT_DIR/epcc.csv"
+    printf '%-10s %16s %16s %14s %14s %16s\n' construct "libgomp(${NP}) us" "libcape(-n ${NP}) us" "libgomp min" "libcape min" libcape/libgomp
+    for t in parallel for barrier reduction; do
+        cp "$OUT_DIR/epcc_gomp.log" "$LOG"; g="$(field "${t}_us")"; gm="$(field "${t}_min_us")"
+        cp "$OUT_DIR/epcc_cape.log" "$LOG"; c="$(field "${t}_us")"; cm="$(field "${t}_min_us")"
+        printf '%-10s %16s %16s %14s %14s %16s\n' "$t" "$g" "$c" "$gm" "$cm" "$(ratio "$c" "$g")"
+        echo "$t,$g,$c,$gm,$cm,$(ratio "$c" "$g")" >>"$OUT_DIR/epcc.csv"
+    done
+    echo "(mean of 5 overheads per construct; csv: $OUT_DIR/epcc.csv)"
+    echo
+}
+
+# ---- Jacobi stencil: many short regions vs a halo exchange --------------------
+part_jacobi() {
+    local n T t_gomp c_gomp t_mpi c_mpi t_cape c_cape
+    read -r n T <<<"$JACOBI"
+    echo "== jacobi n=$n, $T sweeps (one region per sweep)"
+    bench_best libgomp "n=$n" "${GOMP_ENV[@]}" "$OUT_DIR/jacobi_omp" "$n" "$T"
+    t_gomp="$BEST"; c_gomp="$SUM"
+    bench_best mpi "n=$n" "${MPI_ENV[@]}" mpiexec -n "$NP" "$OUT_DIR/jacobi_mpi" "$n" "$T"
+    t_mpi="$BEST"; c_mpi="$SUM"
+    bench_best libcape "n=$n" "${CAPE_ENV[@]}" CAPE_PROFILE="$OUT_DIR/jacobi_profile.csv" mpiexec -n "$NP" "$OUT_DIR/jacobi_omp" "$n" "$T"
+    t_cape="$BEST"; c_cape="$SUM"
+    [[ "$c_gomp" == "$c_mpi" && "$c_gomp" == "$c_cape" ]] || mismatch "jacobi: libgomp=$c_gomp mpi=$c_mpi libcape=$c_cape"
+    echo "n,sweeps,libgomp_${NP}thr_s,mpi_halo_np${NP}_s,libcape_np${NP}_s,libcape_over_mpi,libcape_over_libgomp,checksum" >"$OUT_DIR/jacobi.csv"
+    echo "$n,$T,$t_gomp,$t_mpi,$t_cape,$(ratio "$t_cape" "$t_mpi"),$(ratio "$t_cape" "$t_gomp"),$c_gomp" >>"$OUT_DIR/jacobi.csv"
+    printf '%6s %6s  %14s  %15s  %15s  %12s  %16s\n' n sweeps "libgomp(${NP} thr)" "MPI halo(-n ${NP})" "libcape(-n ${NP})" libcape/MPI libcape/libgomp
+    printf '%6s %6s  %14s  %15s  %15s  %12s  %16s\n' "$n" "$T" "$t_gomp" "$t_mpi" "$t_cape" "$(ratio "$t_cape" "$t_mpi")" "$(ratio "$t_cape" "$t_gomp")"
+    echo "(csv: $OUT_DIR/jacobi.csv; where libcape's time goes, last run: $OUT_DIR/jacobi_profile.csv)"
+    if [[ -x "$REPO_DIR/.build/release/cape-profile" ]]; then
+        "$REPO_DIR/.build/release/cape-profile" "$OUT_DIR/jacobi_profile.csv" --svg "$OUT_DIR/jacobi_profile.svg"
+    fi
+    echo
+}
+
+# ---- the cost of a dirty page, per tracker ------------------------------------
+part_pages() {
+    local P R tr u e s ref
+    read -r P R <<<"$PAGES"
+    echo "== dirty pages: $P pages written per region, $R regions, -n $NP"
+    echo "tracker,us_per_page,us_per_empty_region,checksum" >"$OUT_DIR/pages.csv"
+    printf '%-10s %12s %22s\n' tracker us/page "us/empty region"
+    ref=""
+    for tr in uffd mprotect; do
+        run_once "pages $tr" "${CAPE_ENV[@]}" CAPE_TRACKER="$tr" mpiexec -n "$NP" "$OUT_DIR/pages" "$P" "$R"
+        u="$(field us_per_page)"; e="$(field us_per_region_empty)"; s="$(field checksum)"
+        [[ -z "$ref" ]] && ref="$s"
+        [[ "$s" == "$ref" ]] || mismatch "pages: $tr checksum $s differs from $ref"
+        printf '%-10s %12s %22s\n' "$tr" "$u" "$e"
+        echo "$tr,$u,$e,$s" >>"$OUT_DIR/pages.csv"
+    done
+    echo "(each rank writes P/$NP pages per region and applies the others'; csv: $OUT_DIR/pages.csv)"
+    echo
+}
+
 # ---- run the selected parts --------------------------------------------------
 if want matmul; then part_matmul; fi
+if want epcc; then part_epcc; fi
+if want jacobi; then part_jacobi; fi
+if want pages; then part_pages; fi
 if want empty; then part_empty; fi
 if want loadbalance; then part_loadbalance; fi
 if want barrier; then part_barrier; fi

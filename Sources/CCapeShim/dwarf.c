@@ -11,6 +11,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -137,4 +138,30 @@ static int struct_size(Dwarf_Die *st, void *ctx) {
 size_t cape_dwarf_data_size(uintptr_t fn) {
     size_t size = 0;
     return visit_data_struct(fn, struct_size, &size) ? size : 0;
+}
+
+/* "file:line" of the code at `fn` (a region's outlined function starts at its pragma), or NULL. */
+const char *cape_dwarf_source_line(uintptr_t fn) {
+    Dl_info info;
+    if (!dladdr((void *)fn, &info)) return NULL;
+    int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
+    const char *result = NULL;
+    if (dw) {
+        Dwarf_Die cu;
+        Dwarf_Addr pc = fn - (uintptr_t)info.dli_fbase;
+        Dwarf_Line *line;
+        int lineno = 0;
+        const char *file;
+        if (dwarf_addrdie(dw, pc, &cu) && (line = dwarf_getsrc_die(&cu, pc)) && (file = dwarf_linesrc(line, NULL, NULL)) &&
+            dwarf_lineno(line, &lineno) == 0) {
+            const char *base = strrchr(file, '/');
+            snprintf(found_name, sizeof found_name, "%s:%d", base ? base + 1 : file, lineno);
+            result = found_name;
+        }
+        dwarf_end(dw);
+    }
+    close(fd);
+    return result;
 }

@@ -20,7 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #define PAGE 4096u
 #define MAX_RANGES 8192
@@ -40,6 +44,8 @@ static uint64_t scratch_cap;    /* bytes */
 static uintptr_t *dirty_pages;  /* slot -> page address */
 static uint64_t dirty_count;    /* next slot (atomic) */
 static uint64_t *sorted_keys;
+static uintptr_t *sorted_pages;
+static const uint8_t **sorted_old;
 static volatile int armed;
 static char err[256];
 
@@ -68,6 +74,23 @@ static void pending_add(uintptr_t page) {
     if (j < MAX_SECTION_PAGES) __atomic_store_n(&pending_pages[j], page, __ATOMIC_RELEASE);
     else pending_overflow = 1;
 }
+
+static int backend = CAPE_TRACKER_MPROTECT;
+static uintptr_t line_start, line_end;   /* the maps line being turned into ranges */
+static uint64_t stat_ns, stat_copied;
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void cape_tracker_take_stats(uint64_t *ns, uint64_t *pages_copied) {
+    *ns = stat_ns; *pages_copied = stat_copied;
+    stat_ns = 0; stat_copied = 0;
+}
+
+int cape_tracker_backend(void) { return backend; }
 
 static struct sigaction prev_segv;
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
@@ -218,7 +241,7 @@ static void chain(int sig, siginfo_t *si, void *uc) {
 
 static void on_segv(int sig, siginfo_t *si, void *uc) {
     int saved = errno;
-    if (armed && si->si_code == SEGV_ACCERR) {
+    if (armed && backend == CAPE_TRACKER_MPROTECT && si->si_code == SEGV_ACCERR) {
         int i = find_range((uintptr_t)si->si_addr);
         if (i >= 0) { handle_write(&ranges[i], (uintptr_t)si->si_addr); errno = saved; return; }
     }
@@ -275,7 +298,7 @@ static int add_range(uintptr_t s, uintptr_t e, uintptr_t cs, uintptr_t ce, int p
     if (nranges > 0 && kind != CAPE_RANGE_STACK) {
         cape_range_t *p = &ranges[nranges - 1];
         if (p->end == s && p->clip_end == s && cs == s && p->prot == prot && p->kind != CAPE_RANGE_STACK) {
-            p->end = e; p->clip_end = ce;
+            p->end = e; p->clip_end = ce; p->vma_end = line_end;
             if (kind == CAPE_RANGE_HEAP) p->kind = kind;
             return 0;
         }
@@ -286,6 +309,7 @@ static int add_range(uintptr_t s, uintptr_t e, uintptr_t cs, uintptr_t ce, int p
     }
     cape_range_t *r = &ranges[nranges++];
     r->start = s; r->end = e; r->clip_start = cs; r->clip_end = ce; r->prot = prot; r->kind = kind;
+    r->vma_start = line_start; r->vma_end = line_end;
     r->state = NULL;
     return 0;
 }
@@ -345,51 +369,129 @@ static int add_tracked(uintptr_t s, uintptr_t e, int prot, uint32_t kind) {
     return 0;
 }
 
+static const char *parse_hex(const char *p, uintptr_t *v) {
+    uintptr_t x = 0;
+    for (;; p++) {
+        unsigned c = (unsigned char)*p;
+        if (c >= '0' && c <= '9') x = x * 16 + (c - '0');
+        else if (c >= 'a' && c <= 'f') x = x * 16 + (c - 'a' + 10);
+        else break;
+    }
+    *v = x;
+    return p;
+}
+
+/* "start-end perms offset dev inode   path": sscanf spent most of a region's fixed cost here. */
+static int parse_maps_line(const char *p, uintptr_t *s, uintptr_t *e, char perms[5], const char **path) {
+    p = parse_hex(p, s);
+    if (*p++ != '-') return 0;
+    p = parse_hex(p, e);
+    if (*p++ != ' ') return 0;
+    for (int i = 0; i < 4; i++) { if (!*p) return 0; perms[i] = *p++; }
+    for (int field = 0; field < 3; field++) {   /* offset, device, inode */
+        while (*p == ' ') p++;
+        while (*p && *p != ' ') p++;
+    }
+    while (*p == ' ') p++;
+    *path = p;
+    return 1;
+}
+
+/* One writable private mapping of the program's, or not. */
+static int consider(uintptr_t s, uintptr_t e, const char perms[4], const char *path, uintptr_t entry_sp) {
+    int writable = perms[1] == 'w' && perms[3] == 'p';
+    if (!writable) return 0;
+    line_start = s; line_end = e;
+    int prot = (perms[0] == 'r' ? PROT_READ : 0) | PROT_WRITE | (perms[2] == 'x' ? PROT_EXEC : 0);
+    if (strcmp(path, "[stack]") == 0) {
+        if (entry_sp >= s && entry_sp < e) {
+            uintptr_t top = stack_limit && stack_limit > entry_sp && stack_limit <= e ? stack_limit : e;
+            uintptr_t ps = entry_sp & ~(uintptr_t)(PAGE - 1);
+            uintptr_t pe = (top + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
+            return add_range(ps, pe, entry_sp, top, prot, CAPE_RANGE_STACK);
+        }
+        return 0;
+    }
+    if (strcmp(path, "[heap]") == 0) return add_tracked(s, e, prot, CAPE_RANGE_HEAP);
+    if (path[0] == '[') return 0;   /* [vvar], [vdso], [vsyscall], [anon:...] of the runtime: not program memory */
+    return add_tracked(s, e, prot, path[0] ? CAPE_RANGE_DATA : CAPE_RANGE_ANON);
+}
+
+/* Linux >= 6.11 answers PROCMAP_QUERY on /proc/self/maps: the writable mappings one by one, in
+   binary, without formatting every mapping as text (which cost most of an empty region). */
+struct cape_procmap_query {
+    uint64_t size, query_flags, query_addr, vma_start, vma_end, vma_flags;
+    uint32_t vma_page_size;
+    uint64_t vma_offset, inode;
+    uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+    uint64_t vma_name_addr, build_id_addr;
+};
+#define CAPE_PROCMAP_QUERY _IOWR('f', 17, struct cape_procmap_query)
+#define PMQ_READABLE 0x01
+#define PMQ_WRITABLE 0x02
+#define PMQ_EXECUTABLE 0x04
+#define PMQ_SHARED 0x08
+#define PMQ_COVERING_OR_NEXT 0x10
+static int maps_fd = -1;
+static int query_works = 1;
+static char vma_name[4096];
+
+/* 1: scanned; 0: the kernel has no PROCMAP_QUERY (or a name was too long): read the text instead. */
+static int scan_by_query(uintptr_t entry_sp, int *failed) {
+    *failed = 0;
+    if (!query_works) return 0;
+    if (maps_fd < 0) maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (maps_fd < 0) { query_works = 0; return 0; }
+    uintptr_t addr = 0;
+    for (;;) {
+        struct cape_procmap_query q = {
+            .size = sizeof q, .query_flags = PMQ_COVERING_OR_NEXT | PMQ_WRITABLE, .query_addr = addr,
+            .vma_name_size = sizeof vma_name, .vma_name_addr = (uintptr_t)vma_name,
+        };
+        if (ioctl(maps_fd, CAPE_PROCMAP_QUERY, &q) != 0) {
+            if (errno == ENOENT) return 1;
+            if (errno != E2BIG) query_works = 0;
+            nranges = 0;
+            return 0;
+        }
+        char perms[4] = {
+            q.vma_flags & PMQ_READABLE ? 'r' : '-', q.vma_flags & PMQ_WRITABLE ? 'w' : '-',
+            q.vma_flags & PMQ_EXECUTABLE ? 'x' : '-', q.vma_flags & PMQ_SHARED ? 's' : 'p',
+        };
+        if (consider(q.vma_start, q.vma_end, perms, q.vma_name_size ? vma_name : "", entry_sp)) { *failed = 1; return 1; }
+        addr = q.vma_end;
+    }
+}
+
 int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     nranges = 0;
     collect_holes();
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { snprintf(err, sizeof err, "cannot read /proc/self/maps"); return -1; }
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-        if (len >= sizeof maps_buf - 1) { close(fd); snprintf(err, sizeof err, "/proc/self/maps is too large"); return -1; }
-    }
-    close(fd);
-    maps_buf[len] = 0;
-
-    char *line = maps_buf;
-    while (*line) {
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = 0;
-        unsigned long s, e, off, inode;
-        char perms[5] = {0};
-        int pathpos = 0;
-        if (sscanf(line, "%lx-%lx %4s %lx %*s %lu %n", &s, &e, perms, &off, &inode, &pathpos) >= 5) {
-            const char *path = pathpos ? line + pathpos : "";
-            while (*path == ' ') path++;
-            int writable = perms[1] == 'w' && perms[3] == 'p';
-            int prot = (perms[0] == 'r' ? PROT_READ : 0) | (perms[1] == 'w' ? PROT_WRITE : 0) | (perms[2] == 'x' ? PROT_EXEC : 0);
-            if (!writable) {
-            } else if (strcmp(path, "[stack]") == 0) {
-                if (entry_sp >= s && entry_sp < e) {
-                    uintptr_t top = stack_limit && stack_limit > entry_sp && stack_limit <= e ? stack_limit : e;
-                    uintptr_t ps = entry_sp & ~(uintptr_t)(PAGE - 1);
-                    uintptr_t pe = (top + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
-                    if (add_range(ps, pe, entry_sp, top, prot, CAPE_RANGE_STACK)) return -1;
-                }
-            } else if (strcmp(path, "[heap]") == 0) {
-                if (add_tracked(s, e, prot, CAPE_RANGE_HEAP)) return -1;
-            } else if (path[0] == '[') {
-                /* [vvar], [vdso], [vsyscall]: not program memory */
-            } else {
-                if (add_tracked(s, e, prot, path[0] ? CAPE_RANGE_DATA : CAPE_RANGE_ANON)) return -1;
-            }
+    int failed;
+    if (scan_by_query(entry_sp, &failed)) {
+        if (failed) return -1;
+    } else {
+        int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+        if (fd < 0) { snprintf(err, sizeof err, "cannot read /proc/self/maps"); return -1; }
+        size_t len = 0;
+        for (;;) {
+            ssize_t n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len);
+            if (n <= 0) break;
+            len += (size_t)n;
+            if (len >= sizeof maps_buf - 1) { close(fd); snprintf(err, sizeof err, "/proc/self/maps is too large"); return -1; }
         }
-        if (!nl) break;
-        line = nl + 1;
+        close(fd);
+        maps_buf[len] = 0;
+        char *line = maps_buf;
+        while (*line) {
+            char *nl = strchr(line, '\n');
+            if (nl) *nl = 0;
+            uintptr_t s, e;
+            char perms[5] = {0};
+            const char *path;
+            if (parse_maps_line(line, &s, &e, perms, &path) && consider(s, e, perms, path, entry_sp)) return -1;
+            if (!nl) break;
+            line = nl + 1;
+        }
     }
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < nranges; i++) bytes += ranges[i].clip_end - ranges[i].clip_start;
@@ -397,7 +499,7 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     /* Per-page state and the dirty list live in the scratch reservation. */
     uint64_t pages = 0;
     for (uint32_t i = 0; i < nranges; i++) pages += (ranges[i].end - ranges[i].start) / PAGE;
-    uint64_t need = pages * sizeof(uint32_t) + (pages + 1) * sizeof(uintptr_t) + (pages + 1) * sizeof(uint64_t) + 64;
+    uint64_t need = pages * sizeof(uint32_t) + 4 * (pages + 1) * sizeof(uint64_t) + 64;
     if (need > scratch_cap) { snprintf(err, sizeof err, "the program's memory is too large to track (%lu pages)", (unsigned long)pages); return -1; }
     uint8_t *p = scratch_base;
     for (uint32_t i = 0; i < nranges; i++) {
@@ -410,6 +512,10 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     dirty_pages = (uintptr_t *)p;
     p += (pages + 1) * sizeof(uintptr_t);
     sorted_keys = (uint64_t *)p;
+    p += (pages + 1) * sizeof(uint64_t);
+    sorted_pages = (uintptr_t *)p;
+    p += (pages + 1) * sizeof(uintptr_t);
+    sorted_old = (const uint8_t **)p;
     dirty_count = 0;
     if (info) {
         info->nranges = nranges;
@@ -419,7 +525,15 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     return 0;
 }
 
+static int uffd_protect(void);
+static uint64_t uffd_collect(void);
+static void uffd_reset(void);
+static void uffd_section_begin(void);
+static uint32_t uffd_section_end(void);
+static uint8_t *uffd_writable_twin(cape_range_t *r, uint64_t idx, uintptr_t page, uint8_t **second);
+
 int cape_tracker_protect(void) {
+    if (backend == CAPE_TRACKER_UFFD) return uffd_protect();
     for (uint32_t i = 0; i < nranges; i++) {
         if (mprotect((void *)ranges[i].start, ranges[i].end - ranges[i].start, ranges[i].prot & ~PROT_WRITE) != 0) {
             snprintf(err, sizeof err, "mprotect of %#lx-%#lx failed: %s", (unsigned long)ranges[i].start,
@@ -435,6 +549,7 @@ int cape_tracker_protect(void) {
 
 int cape_tracker_unprotect(void) {
     int rc = 0;
+    if (backend == CAPE_TRACKER_UFFD) { __atomic_store_n(&armed, 0, __ATOMIC_RELEASE); return 0; }
     for (uint32_t i = 0; i < nranges; i++) {
         if (mprotect((void *)ranges[i].start, ranges[i].end - ranges[i].start, ranges[i].prot) != 0) {
             snprintf(err, sizeof err, "restoring the protection of %#lx-%#lx failed: %s",
@@ -456,18 +571,27 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
+static const uint8_t *shadow_of(uintptr_t page);
+
 /* Key: page number in the high 36 bits, slot in the low 28 (2^28 slots = 1 TiB of twins). */
-uint64_t cape_tracker_dirty_sorted(const uint64_t **keys, const uint8_t **twins) {
+uint64_t cape_tracker_dirty_sorted(const uintptr_t **pages, const uint8_t *const **old) {
+    if (backend == CAPE_TRACKER_UFFD) uffd_collect();
     uint64_t n = __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE);
     if (n > twin_cap) n = twin_cap;
     for (uint64_t i = 0; i < n; i++) sorted_keys[i] = ((uint64_t)(dirty_pages[i] >> 12) << 28) | i;
     qsort(sorted_keys, n, sizeof(uint64_t), cmp_u64);
-    *keys = sorted_keys;
-    *twins = twin_base;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t slot = sorted_keys[i] & ((1u << 28) - 1);
+        sorted_pages[i] = dirty_pages[slot];
+        sorted_old[i] = backend == CAPE_TRACKER_UFFD ? shadow_of(dirty_pages[slot]) : twin_base + slot * PAGE;
+    }
+    *pages = sorted_pages;
+    *old = sorted_old;
     return n;
 }
 
 void cape_tracker_reset(void) {
+    if (backend == CAPE_TRACKER_UFFD) uffd_reset();
     dirty_count = 0;
     section_mark = 0;
     section_last = 0;
@@ -496,6 +620,7 @@ static uintptr_t previous_pages[MAX_SECTION_PAGES];
 
 void cape_section_begin(void) {
     if (!armed) return;
+    if (backend == CAPE_TRACKER_UFFD) { uffd_section_begin(); return; }
     /* The section is active before anything is protected again: a sibling thread's fault from now
        on is recorded in it (harmless: its bytes then travel with the section), never lost between
        the protection and the activation. */
@@ -519,6 +644,7 @@ void cape_section_begin(void) {
 }
 
 uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old) {
+    if (backend == CAPE_TRACKER_UFFD && armed) uffd_section_end();
     __atomic_store_n(&section_active, 0, __ATOMIC_RELEASE);
     uint32_t n = __atomic_load_n(&section_count, __ATOMIC_ACQUIRE);
     if (n > MAX_SECTION_PAGES) n = MAX_SECTION_PAGES;
@@ -528,12 +654,14 @@ uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old) {
     return n;
 }
 
-uint8_t *cape_tracker_writable_twin(uintptr_t page) {
+uint8_t *cape_tracker_writable_twin(uintptr_t page, uint8_t **second) {
+    *second = NULL;
     if (!armed) return NULL;
     int i = find_range(page);
     if (i < 0) return NULL;
     cape_range_t *r = &ranges[i];
     uint64_t idx = (page - r->start) / PAGE;
+    if (backend == CAPE_TRACKER_UFFD) return uffd_writable_twin(r, idx, page, second);
     for (;;) {
         uint32_t s = __atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE);
         if (s == 1) { cape_cpu_relax_shim(); continue; }
@@ -554,4 +682,300 @@ uint8_t *cape_tracker_writable_twin(uintptr_t page) {
         }
         return twin_base + (uint64_t)(s - 2) * PAGE;
     }
+}
+
+/* ---- The uffd backend ----
+ *
+ * Every tracked range is registered with a userfaultfd in asynchronous write-protect mode: a write
+ * to a protected page makes it writable in the kernel, with no signal and nothing to read from the
+ * descriptor, and PAGEMAP_SCAN lists the pages written since they were protected (and protects them
+ * again, when asked). Nothing reaches user space on a write, so the content before the region cannot
+ * be copied lazily: a shadow copy of tracked memory holds it. Arming scans for the pages written
+ * since the last arming (sequential code, applied diffs, the previous region) and refreshes their
+ * shadow, protecting them again in the same call; the region's dirty set is what the scan at its end
+ * finds. A page that was protected, zapped and faulted back (MADV_DONTNEED, a heap trim) shows as
+ * written: the shadow never goes stale. A mapping that is new, or was moved by mremap, is not
+ * registered: the scan's CHECK_WPASYNC fails, the mapping is registered, its protection cleared so
+ * every page reads as written, and the scan runs again.
+ *
+ * Sections (critical, ordered, locks) need the content at section start of the pages they write. At
+ * section start the pages written since the last scan, and those of the previous section, are
+ * copied to the twin store (a snapshot, flag SNAP) and protected; at section end a scan lists the
+ * section's pages: their old content is the snapshot, or the shadow for a page first written in the
+ * section. Pages that a scan inside the region protected again (flag SCANNED) hold newer content
+ * than their shadow and would not show as written at the next arming: the reset after the exchange
+ * copies them to the shadow. */
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#define CAPE_UFFD_WP_UNPOPULATED (1ull << 13)
+#define CAPE_UFFD_WP_ASYNC (1ull << 15)
+struct cape_page_region { uint64_t start, end, categories; };
+struct cape_pm_scan_arg {
+    uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+    uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+#define CAPE_PAGEMAP_SCAN _IOWR('f', 16, struct cape_pm_scan_arg)
+#define PM_SCAN_WP_MATCHING_ (1u << 0)
+#define PM_SCAN_CHECK_WPASYNC_ (1u << 1)
+#define PAGE_IS_WRITTEN_ (1u << 1)
+#define PAGE_IS_PRESENT_ (1u << 3)
+#define PAGE_IS_SWAPPED_ (1u << 4)
+#define PAGE_IS_PFNZERO_ (1u << 5)
+
+#define SNAP 0x40000000u
+#define SCANNED 0x20000000u
+#define SLOT_MASK 0x1fffffffu
+
+static int uffd = -1, pagemap_fd = -1;
+static uint8_t *shadow_base;
+static uint64_t shadow_chunks, shadow_used;
+#define CHUNK (2ull << 20)
+#define DIR_SIZE (1u << 17)
+static uint64_t dir_key[DIR_SIZE];   /* chunk number + 1, 0: free */
+static uint32_t dir_idx[DIR_SIZE];
+static struct cape_page_region scan_vec[4096];
+
+/* The shadow page of a tracked page: 2 MiB chunks of the reservation, found by chunk number. */
+static uint8_t *shadow_page(uintptr_t page) {
+    uint64_t c = page / CHUNK;
+    uint32_t h = (uint32_t)((c * 0x9E3779B97F4A7C15ull) >> 40) & (DIR_SIZE - 1);
+    for (;;) {
+        uint64_t k = __atomic_load_n(&dir_key[h], __ATOMIC_ACQUIRE);
+        if (k == c + 1) return shadow_base + (uint64_t)dir_idx[h] * CHUNK + (page % CHUNK);
+        if (k == 0) {
+            if (shadow_used >= shadow_chunks)
+                cape_die("the program's memory is larger than its shadow copy can hold (raise CAPE_TWIN_GB)");
+            dir_idx[h] = (uint32_t)shadow_used++;
+            __atomic_store_n(&dir_key[h], c + 1, __ATOMIC_RELEASE);
+            return shadow_base + (uint64_t)dir_idx[h] * CHUNK + (page % CHUNK);
+        }
+        h = (h + 1) & (DIR_SIZE - 1);
+    }
+}
+
+static const uint8_t *shadow_of(uintptr_t page) { return shadow_page(page); }
+
+typedef void (*scan_fn)(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t categories);
+
+/* Lists the written pages of r (protecting them again with PM_SCAN_WP_MATCHING_). Returns 0 or -errno. */
+static int pm_scan(cape_range_t *r, uint64_t flags, scan_fn fn) {
+    uintptr_t cur = r->start;
+    while (cur < r->end) {
+        struct cape_pm_scan_arg a = {
+            .size = sizeof a, .flags = flags | PM_SCAN_CHECK_WPASYNC_, .start = cur, .end = r->end,
+            .vec = (uint64_t)(uintptr_t)scan_vec, .vec_len = sizeof scan_vec / sizeof scan_vec[0],
+            .category_mask = PAGE_IS_WRITTEN_,
+            .return_mask = PAGE_IS_WRITTEN_ | PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_ | PAGE_IS_PFNZERO_,
+        };
+        long n = ioctl(pagemap_fd, CAPE_PAGEMAP_SCAN, &a);
+        if (n < 0) return -errno;
+        for (long i = 0; i < n; i++) {
+            uintptr_t s = scan_vec[i].start < r->start ? r->start : scan_vec[i].start;
+            uintptr_t e = scan_vec[i].end > r->end ? r->end : scan_vec[i].end;
+            if (s < e) fn(r, s, e, scan_vec[i].categories);
+        }
+        if (a.walk_end <= cur || n < (long)(sizeof scan_vec / sizeof scan_vec[0])) break;
+        cur = a.walk_end;
+    }
+    return 0;
+}
+
+/* Registers the mappings of r and clears their protection, so that every page reads as written. */
+static int uffd_register(cape_range_t *r) {
+    struct uffdio_register reg = { .range = { r->vma_start, r->vma_end - r->vma_start }, .mode = UFFDIO_REGISTER_MODE_WP };
+    if (ioctl(uffd, UFFDIO_REGISTER, &reg) != 0) {
+        snprintf(err, sizeof err, "userfaultfd cannot track %#lx-%#lx: %s (set CAPE_TRACKER=mprotect)",
+                 (unsigned long)r->vma_start, (unsigned long)r->vma_end, strerror(errno));
+        return -1;
+    }
+    struct uffdio_writeprotect wp = { .range = { r->start, r->end - r->start }, .mode = 0 };
+    if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) != 0) {
+        snprintf(err, sizeof err, "userfaultfd cannot clear the protection of %#lx-%#lx: %s (set CAPE_TRACKER=mprotect)",
+                 (unsigned long)r->start, (unsigned long)r->end, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Arming: pages written since the last arming get a fresh shadow. Pages that are not there read
+   as zeros: their shadow is cleared, in bulk where it is long. */
+static void refresh_shadow(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t cat) {
+    (void)r;
+    int zero = !(cat & (PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_)) || (cat & PAGE_IS_PFNZERO_);
+    if (!zero) {
+        for (uintptr_t p = s; p < e; p += PAGE) memcpy(shadow_page(p), (const void *)p, PAGE);
+        stat_copied += (e - s) / PAGE;
+        return;
+    }
+    for (uintptr_t p = s; p < e;) {
+        uintptr_t ce = (p / CHUNK + 1) * CHUNK;
+        if (ce > e) ce = e;
+        uint8_t *sh = shadow_page(p);
+        if (ce - p >= 16 * PAGE) madvise(sh, ce - p, MADV_DONTNEED);
+        else memset(sh, 0, ce - p);
+        p = ce;
+    }
+}
+
+static int uffd_protect(void) {
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < nranges; i++) {
+        int rc = pm_scan(&ranges[i], PM_SCAN_WP_MATCHING_, refresh_shadow);
+        if (rc == -EPERM) {
+            if (uffd_register(&ranges[i]) != 0) return -1;
+            rc = pm_scan(&ranges[i], PM_SCAN_WP_MATCHING_, refresh_shadow);
+        }
+        if (rc != 0) {
+            snprintf(err, sizeof err, "PAGEMAP_SCAN of %#lx-%#lx failed: %s (set CAPE_TRACKER=mprotect)",
+                     (unsigned long)ranges[i].start, (unsigned long)ranges[i].end, strerror(-rc));
+            return -1;
+        }
+    }
+    __atomic_store_n(&armed, 1, __ATOMIC_RELEASE);
+    stat_ns += now_ns() - t0;
+    return 0;
+}
+
+/* Puts a page in the dirty set (once); returns its state word. */
+static uint32_t mark_dirty(cape_range_t *r, uint64_t idx, uintptr_t page, uint32_t flags) {
+    uint32_t s = r->state[idx];
+    if (s == 0) {
+        uint64_t slot = dirty_count++;
+        if (slot >= twin_cap || slot > SLOT_MASK - 2) cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
+        dirty_pages[slot] = page;
+        s = (uint32_t)(2 + slot);
+    }
+    s |= flags;
+    r->state[idx] = s;
+    return s;
+}
+
+static void collect_pages(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t cat) {
+    (void)cat;
+    for (uintptr_t p = s; p < e; p += PAGE) mark_dirty(r, (p - r->start) / PAGE, p, 0);
+}
+
+static uint64_t uffd_collect(void) {
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < nranges; i++)
+        if (pm_scan(&ranges[i], 0, collect_pages) != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
+    stat_ns += now_ns() - t0;
+    return dirty_count;
+}
+
+static void snapshot(cape_range_t *r, uint64_t idx, uintptr_t page) {
+    uint32_t s = mark_dirty(r, idx, page, SNAP | SCANNED);
+    memcpy(twin_base + (uint64_t)((s & SLOT_MASK) - 2) * PAGE, (const void *)page, PAGE);
+    stat_copied++;
+}
+
+static void snapshot_pages(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t cat) {
+    (void)cat;
+    for (uintptr_t p = s; p < e; p += PAGE) snapshot(r, (p - r->start) / PAGE, p);
+}
+
+static void uffd_section_begin(void) {
+    uint64_t t0 = now_ns();
+    uint32_t last = section_last;
+    __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);
+    for (uint32_t j = 0; j < last; j++) {
+        uintptr_t page = section_pages[j];
+        int i = page ? find_range(page) : -1;
+        if (i >= 0) snapshot(&ranges[i], (page - ranges[i].start) / PAGE, page);
+    }
+    for (uint32_t i = 0; i < nranges; i++)
+        if (pm_scan(&ranges[i], PM_SCAN_WP_MATCHING_, snapshot_pages) != 0)
+            cape_die("PAGEMAP_SCAN failed at the start of a critical, ordered or locked section (set CAPE_TRACKER=mprotect)");
+    __atomic_store_n(&section_active, 1, __ATOMIC_SEQ_CST);
+    stat_ns += now_ns() - t0;
+}
+
+static void section_pages_found(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t cat) {
+    (void)cat;
+    for (uintptr_t p = s; p < e; p += PAGE) {
+        uint64_t idx = (p - r->start) / PAGE;
+        uint32_t st = r->state[idx];
+        const uint8_t *old = st & SNAP ? twin_base + (uint64_t)((st & SLOT_MASK) - 2) * PAGE : shadow_page(p);
+        st = mark_dirty(r, idx, p, SCANNED);
+        r->state[idx] = st & ~SNAP;   /* the snapshot is old now; the next section takes a new one */
+        section_record(p, old);
+    }
+}
+
+static uint32_t uffd_section_end(void) {
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < nranges; i++)
+        if (pm_scan(&ranges[i], PM_SCAN_WP_MATCHING_, section_pages_found) != 0)
+            cape_die("PAGEMAP_SCAN failed at the end of a critical, ordered or locked section (set CAPE_TRACKER=mprotect)");
+    stat_ns += now_ns() - t0;
+    return section_count;
+}
+
+static uint8_t *uffd_writable_twin(cape_range_t *r, uint64_t idx, uintptr_t page, uint8_t **second) {
+    uint32_t s = r->state[idx];
+    if (s & SNAP) *second = twin_base + (uint64_t)((s & SLOT_MASK) - 2) * PAGE;
+    return shadow_page(page);
+}
+
+/* After the exchange: pages a scan in the region protected again hold content newer than their
+   shadow and will not show as written at the next arming. */
+static void uffd_reset(void) {
+    uint64_t t0 = now_ns();
+    uint64_t n = dirty_count;
+    for (uint64_t i = 0; i < n; i++) {
+        uintptr_t page = dirty_pages[i];
+        int k = find_range(page);
+        if (k < 0) continue;
+        if (ranges[k].state[(page - ranges[k].start) / PAGE] & SCANNED) {
+            memcpy(shadow_page(page), (const void *)page, PAGE);
+            stat_copied++;
+        }
+    }
+    stat_ns += now_ns() - t0;
+}
+
+int cape_tracker_use_uffd(void *shadow, size_t shadow_bytes) {
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    if (fd < 0) { snprintf(err, sizeof err, "userfaultfd: %s", strerror(errno)); return -1; }
+    struct uffdio_api api = { .api = UFFD_API, .features = CAPE_UFFD_WP_ASYNC | CAPE_UFFD_WP_UNPOPULATED };
+    if (ioctl(fd, UFFDIO_API, &api) != 0) {
+        snprintf(err, sizeof err, "userfaultfd has no asynchronous write protection (Linux >= 6.7 has it): %s", strerror(errno));
+        close(fd);
+        return -1;
+    }
+    int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (pm < 0) { snprintf(err, sizeof err, "/proc/self/pagemap: %s", strerror(errno)); close(fd); return -1; }
+    /* Try it on a scratch mapping: protect, write one page, expect exactly that page back. */
+    uint8_t *m = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int ok = 0;
+    if (m != MAP_FAILED) {
+        memset(m, 1, 4 * PAGE);
+        struct uffdio_register reg = { .range = { (uintptr_t)m, 4 * PAGE }, .mode = UFFDIO_REGISTER_MODE_WP };
+        struct cape_page_region v[4];
+        struct cape_pm_scan_arg a = {
+            .size = sizeof a, .flags = PM_SCAN_WP_MATCHING_ | PM_SCAN_CHECK_WPASYNC_, .start = (uintptr_t)m,
+            .end = (uintptr_t)m + 4 * PAGE, .vec = (uintptr_t)v, .vec_len = 4,
+            .category_mask = PAGE_IS_WRITTEN_, .return_mask = PAGE_IS_WRITTEN_,
+        };
+        if (ioctl(fd, UFFDIO_REGISTER, &reg) == 0 && ioctl(pm, CAPE_PAGEMAP_SCAN, &a) >= 0) {
+            m[2 * PAGE + 5] = 7;
+            a.walk_end = 0;
+            long n = ioctl(pm, CAPE_PAGEMAP_SCAN, &a);
+            ok = n == 1 && v[0].start == (uintptr_t)m + 2 * PAGE && v[0].end == (uintptr_t)m + 3 * PAGE;
+        }
+        munmap(m, 4 * PAGE);
+    }
+    if (!ok) {
+        snprintf(err, sizeof err, "PAGEMAP_SCAN with userfaultfd write protection does not work here (Linux >= 6.7 has it)");
+        close(pm); close(fd);
+        return -1;
+    }
+    uffd = fd;
+    pagemap_fd = pm;
+    shadow_base = shadow;
+    shadow_chunks = shadow_bytes / CHUNK;
+    if (shadow_chunks > DIR_SIZE / 2) shadow_chunks = DIR_SIZE / 2;
+    backend = CAPE_TRACKER_UFFD;
+    return 0;
 }

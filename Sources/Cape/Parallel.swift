@@ -40,17 +40,22 @@ enum Region {
 
     /// Fork: the team's threads on this rank start; the master's share is left to the caller.
     static func begin(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ team: TeamLayout, entrySP: UInt, preset: cape_ws_preset_t?) {
+        let p0 = Profile.now()
+        Profile.regionStart()
         seq &+= 1
         barriers = 0
         let local = team.counts[Runtime.rank]
         let tracked = Runtime.distributed
         var info = cape_tracker_info_t()
         let start = Runtime.settings.trace > 0 ? wtime() : 0
+        var tracking = 0.0
         if tracked {
             Output.beginRegion()
+            let t0 = Profile.now()
             if cape_tracker_scan(entrySP, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
             // A rank without threads in this team writes nothing: it only takes part in the exchanges.
             if local > 0, cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
+            tracking = Profile.now() - t0
         }
         if Runtime.settings.trace >= 3 { traceRanges() }
         current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start, local)
@@ -61,14 +66,17 @@ enum Region {
                             fn: UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), data: UInt(bitPattern: data))
         Pool.shared.dispatch(fn: fn, data: data, base: team.bases[Runtime.rank], teamSize: team.size, local: local, preset: preset)
         trace(2, "region #\(seq) forked: \(local) of \(team.size) threads")
+        Profile.forkDone(since: p0, tracking: tracking)
     }
 
     /// Join: wait for the local threads, then make every rank's memory identical.
     static func end() {
         Pool.shared.join()
+        Profile.computeDone()
         cape_rheap_set_active(0)
         ThreadPrivate.leave()
         guard let c = current else { return }
+        defer { Profile.regionEnd(fn: c.fn) }
         guard c.tracked else {
             current = nil
             Sync.advance()
@@ -80,12 +88,14 @@ enum Region {
             idle(c)
             return
         }
+        let e0 = Profile.now()
         let (diff, runs, dirty) = encode()
         let body = channel().data + Segment.headerBytes
         let printed = Output.endRegion(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
         var payload = diff + printed.out + printed.err
         payload += RegionHeap.writeRecords(body + payload, room: channel().capacity - Segment.headerBytes - payload)
         payload += ThreadPrivate.writeRecord(body + payload, room: channel().capacity - Segment.headerBytes - payload)
+        Profile.encoded(since: e0, dirty: dirty, bytes: payload)
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
         let segments = synchronize(kind: .region, fn: c.fn, data: c.data, sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
                                    diffBytes: diff, outBytes: printed.out, errBytes: printed.err, applyDiffs: true)
@@ -132,8 +142,10 @@ enum Region {
             Sync.advance()
             return
         }
+        Profile.computeDone()
         barriers += 1
-        let (diff, runs, _) = encode()
+        let e0 = Profile.now()
+        let (diff, runs, dirty) = encode()
         let body = channel().data + Segment.headerBytes
         let printed = Output.take(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
         var payload = diff + printed.out + printed.err
@@ -151,6 +163,7 @@ enum Region {
             payload += 40 + n
         }
         payload += RegionHeap.writeRecords(body + payload, room: channel().capacity - Segment.headerBytes - payload)
+        Profile.encoded(since: e0, dirty: dirty, bytes: payload)
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
         let segments = synchronize(kind: .barrier, fn: c.fn, data: UInt(barriers), sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
                                    diffBytes: diff, outBytes: printed.out, errBytes: printed.err, applyDiffs: true)
@@ -163,12 +176,14 @@ enum Region {
             }
         }
         if !copied { Sync.receiveCopy(local: true, blob: nil, bytes: 0) }
+        let r0 = Profile.now()
         cape_tracker_reset()
         var info = cape_tracker_info_t()
         if cape_tracker_scan(c.sp, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
         if cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
         current = (c.fn, c.data, c.sp, info, c.tracked, c.start, c.local)
         Sync.advance()
+        Profile.resumed(since: r0)
     }
 
     /// Encodes the pages written in this region into the channel, after the segment header.
@@ -182,9 +197,9 @@ enum Region {
     /// region-heap memory committed since the last sync point (untracked, new: against zeros).
     private static func encode() -> (bytes: Int, runs: Int, dirty: Int) {
         let channel = Runtime.channel!
-        var keys: UnsafePointer<UInt64>?
-        var twins: UnsafePointer<UInt8>?
-        let n = Int(cape_tracker_dirty_sorted(&keys, &twins))
+        var pages: UnsafePointer<UInt>?
+        var olds: UnsafePointer<UnsafePointer<UInt8>?>?
+        let n = Int(cape_tracker_dirty_sorted(&pages, &olds))
         var enc = Diff.Encoder(out: channel.data + Segment.headerBytes, capacity: channel.capacity - Segment.headerBytes, maskScratch: maskScratch)
         var tracked = TrackedPages()
         let fresh = RegionHeap.takeCommits()
@@ -198,11 +213,9 @@ enum Region {
             }
         }
         for i in 0..<n {
-            let key = keys![i]
-            let page = UInt(key >> 28) << 12
-            let slot = Int(key & ((1 << 28) - 1))
+            let page = pages![i]
             emitFresh(below: page)
-            tracked.add(&enc, page: page, old: UnsafeRawPointer(twins! + slot * 4096))
+            tracked.add(&enc, page: page, old: UnsafeRawPointer(olds![i]!))
         }
         emitFresh(below: .max)
         enc.close()
@@ -244,7 +257,11 @@ enum Region {
         let total = Segment.headerBytes + payloadBytes
         Segment.writeHeader(channel.data, rank: Runtime.rank, totalBytes: total, fingerprint: f, runCount: runs, hash: hash,
                             diffBytes: diffBytes, outBytes: outBytes, errBytes: errBytes)
+        let x0 = Profile.now()
         let a = channel.call(CAPE_OP_EXCHANGE, len: total)
+        Profile.exchanged(since: x0, received: a.outLen - total)
+        let a0 = Profile.now()
+        defer { Profile.applied(since: a0) }
         let segments: [Segment.View]
         do {
             segments = try Segment.parse(UnsafeRawPointer(channel.data), bytes: a.outLen, ranks: Runtime.size)

@@ -61,6 +61,14 @@ func capeSwiftStart() {
     let scratchBytes = 4 << 30
     let scratch = cape_reserve(scratchBytes, "tracking state")!
     if cape_tracker_init(twins, twinBytes, scratch, scratchBytes) != 0 { fatal("cannot install the SIGSEGV handler: \(errnoText())") }
+    if Runtime.settings.tracker != .mprotect {
+        let shadow = cape_reserve(twinBytes, "the shadow copy")!
+        if cape_tracker_use_uffd(shadow, twinBytes) != 0 && Runtime.settings.tracker == .uffd {
+            fatal("CAPE_TRACKER=uffd, but \(String(cString: cape_tracker_error())) (use CAPE_TRACKER=mprotect or auto)")
+        }
+    }
+    trace(2, cape_tracker_backend() == Int32(CAPE_TRACKER_UFFD.rawValue) ? "tracking writes with userfaultfd"
+        : "tracking writes with mprotect" + (Runtime.settings.tracker == .auto ? " (\(String(cString: cape_tracker_error())))" : ""))
     let masterTop = Runtime.stack(0) + Runtime.stackBytes
     cape_set_master_stack(masterTop)
     let sharedBytes = Counters.bytes + LockTable.bytes + SectionLog.bytes
@@ -120,6 +128,7 @@ func capeSwiftStart() {
         if Runtime.settings.stdinMode == .replicate { replicateStdin() }
     }
     Runtime.started = true
+    Profile.on = Runtime.settings.profilePath != nil && Runtime.distributed
     trace(1, "rank \(Runtime.rank) of \(Runtime.size), \(mine) local threads, team of \(Runtime.defaultTeam)")
 }
 
@@ -330,6 +339,8 @@ func capeSwiftAtExit() {
         // Every rank must end here: a rank still in a region means the ranks diverged.
         Region.synchronize(kind: .exit, fn: 0, data: 0, sp: 0, applyDiffs: false)
     }
+    Profile.on = false
+    Profile.write()
     cape_stdio_flush()
     cape_files_cleanup()
     _ = channel.call(CAPE_OP_FINALIZE)

@@ -90,18 +90,20 @@ enum SectionLog {
     private static func adopt(_ payload: UnsafeRawPointer, bytes: Int, own: Bool) {
         var lastPage: UInt = .max
         var twin: UnsafeMutablePointer<UInt8>?
+        var second: UnsafeMutablePointer<UInt8>?
         for run in Diff.Runs(payload, bytes: bytes) {
             for w in 0..<run.words {
                 let m = run.mask[w]
                 if m == 0 { continue }
                 let a = run.address + UInt(w * 8)
                 let page = a & ~4095
-                if page != lastPage { lastPage = page; twin = cape_tracker_writable_twin(page) }
+                if page != lastPage { lastPage = page; twin = cape_tracker_writable_twin(page, &second) }
                 let dst = UnsafeMutablePointer<UInt8>(bitPattern: a)!
                 for b in 0..<8 where m & (1 << UInt8(b)) != 0 {
                     let v = run.data.load(fromByteOffset: w * 8 + b, as: UInt8.self)
                     if !own { dst[b] = v }
                     twin?[Int(a - page) + b] = v
+                    second?[Int(a - page) + b] = v
                 }
             }
         }

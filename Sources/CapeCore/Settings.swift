@@ -10,9 +10,12 @@ public struct Settings: Sendable, Equatable {
     public var twinGiB = 64
     public var proxyPath: String?
     public var races = RaceMode.warn
+    public var tracker = TrackerMode.auto
+    public var profilePath: String?
 
     public enum StdinMode: String, Sendable { case replicate, rank0 }
     public enum RaceMode: String, Sendable { case warn, error }
+    public enum TrackerMode: String, Sendable { case auto, uffd, mprotect }
 
     public struct Entry: Sendable {
         public let name: String
@@ -37,6 +40,10 @@ public struct Settings: Sendable, Equatable {
               meaning: "path of the cape-proxy executable"),
         Entry(name: "CAPE_RACES", defaultValue: "warn",
               meaning: "warn: ranks writing different values to one byte in a region (a data race) get the highest thread's value and one warning per region; error: stop the job instead"),
+        Entry(name: "CAPE_TRACKER", defaultValue: "auto",
+              meaning: "how written pages are found: uffd (userfaultfd asynchronous write protection and PAGEMAP_SCAN, Linux >= 6.7), mprotect (write protection and a fault handler, any kernel), auto: uffd where the kernel has it"),
+        Entry(name: "CAPE_PROFILE", defaultValue: "(unset)",
+              meaning: "a path: rank 0 writes a per-region profile there at exit (time computing, tracking, encoding, exchanging and applying, bytes, dirty pages); `cape-profile` prints it and draws its chart"),
     ]
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
@@ -73,6 +80,11 @@ public struct Settings: Sendable, Equatable {
             guard let m = RaceMode(rawValue: v) else { throw .invalid(name: "CAPE_RACES", value: v, expected: "warn or error") }
             s.races = m
         }
+        if let v = env["CAPE_TRACKER"], !v.isEmpty {
+            guard let m = TrackerMode(rawValue: v) else { throw .invalid(name: "CAPE_TRACKER", value: v, expected: "auto, uffd or mprotect") }
+            s.tracker = m
+        }
+        if let v = env["CAPE_PROFILE"], !v.isEmpty { s.profilePath = v }
         return s
     }
 }

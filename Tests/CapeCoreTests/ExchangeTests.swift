@@ -97,6 +97,16 @@ struct SettingsTests {
         #expect(throws: Settings.Problem.self) { try Settings.parse(["CAPE_STDIN": "sometimes"]) }
     }
 
+    @Test("the tracker and the profile path")
+    func trackerAndProfile() throws {
+        #expect(try Settings.parse([:]).tracker == .auto)
+        #expect(try Settings.parse(["CAPE_TRACKER": "mprotect"]).tracker == .mprotect)
+        #expect(try Settings.parse(["CAPE_TRACKER": "uffd", "CAPE_PROFILE": "/tmp/p.csv"]).profilePath == "/tmp/p.csv")
+        #expect(throws: Settings.Problem.invalid(name: "CAPE_TRACKER", value: "soft-dirty", expected: "auto, uffd or mprotect")) {
+            try Settings.parse(["CAPE_TRACKER": "soft-dirty"])
+        }
+    }
+
     @Test("the README documents every setting of the table")
     func readme() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -107,7 +117,8 @@ struct SettingsTests {
     @Test("every setting the parser reads is in the documented table")
     func table() {
         let names = Set(Settings.table.map(\.name))
-        for n in ["CAPE_THREADS_PER_RANK", "CAPE_VERIFY", "CAPE_TRACE", "CAPE_STDIN", "CAPE_CHANNEL_GB", "CAPE_TWIN_GB", "CAPE_PROXY"] {
+        for n in ["CAPE_THREADS_PER_RANK", "CAPE_VERIFY", "CAPE_TRACE", "CAPE_STDIN", "CAPE_CHANNEL_GB", "CAPE_TWIN_GB", "CAPE_PROXY",
+                  "CAPE_RACES", "CAPE_TRACKER", "CAPE_PROFILE"] {
             #expect(names.contains(n))
         }
     }

@@ -50,14 +50,26 @@ void cape_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
 /* The stack on which the master runs regions (set once by the Swift start-up). */
 void cape_set_master_stack(void *top);
 
-/* ---- Dirty-page tracking, portable backend (mprotect + SIGSEGV). ---- */
+/* ---- Dirty-page tracking: two backends, one interface. ----
+   mprotect: write-protect at region start, twin each page on its first write (SIGSEGV).
+   uffd: userfaultfd asynchronous write protection; PAGEMAP_SCAN reads and re-arms the written set;
+   the content before the region comes from a shadow copy refreshed at each arming. */
 typedef struct cape_range {
     uintptr_t start, end;           /* page-aligned extent that is protected */
     uintptr_t clip_start, clip_end; /* bytes that belong to the program (encode and hash only these) */
+    uintptr_t vma_start, vma_end;   /* the mappings it lies in (what the uffd backend registers) */
     int prot;                       /* protection to restore */
     uint32_t kind;                  /* cape_range_kind */
-    uint32_t *state;                /* per page: 0 protected, 1 being twinned, 2 + slot when dirty */
+    uint32_t *state;                /* per page: 0 clean, 1 being twinned, 2 + slot when dirty, and flag bits */
 } cape_range_t;
+
+enum cape_tracker_backend { CAPE_TRACKER_MPROTECT = 0, CAPE_TRACKER_UFFD = 1 };
+/* Switches to the uffd backend if the kernel has it (probed with a scratch mapping). shadow: a
+   reservation for the shadow copy. Returns 0, or -1 with the reason in cape_tracker_error(). */
+int cape_tracker_use_uffd(void *shadow, size_t shadow_bytes);
+int cape_tracker_backend(void);
+/* Time (ns) and pages of the tracker's own work since the last call: arming, scanning, copying. */
+void cape_tracker_take_stats(uint64_t *ns, uint64_t *pages_copied);
 
 enum cape_range_kind { CAPE_RANGE_DATA = 0, CAPE_RANGE_HEAP = 1, CAPE_RANGE_ANON = 2, CAPE_RANGE_STACK = 3 };
 
@@ -80,9 +92,8 @@ int cape_tracker_protect(void);
 /* Restores the protections; the dirty set stays readable until the next scan. */
 int cape_tracker_unprotect(void);
 const cape_range_t *cape_tracker_ranges(uint32_t *count);
-/* The dirty pages sorted by address, as keys: page number << 28 | twin slot; the twin of a page
-   (its content when protected) is at twins + slot * 4096. Returns the count. */
-uint64_t cape_tracker_dirty_sorted(const uint64_t **keys, const uint8_t **twins);
+/* The dirty pages sorted by address, each with its content when tracking was armed. Returns the count. */
+uint64_t cape_tracker_dirty_sorted(const uintptr_t **pages, const uint8_t *const **old);
 /* Forgets the dirty set (twins are reused). */
 void cape_tracker_reset(void);
 /* Sections (critical, ordered, locks): collect the pages written between begin and end; end
@@ -90,8 +101,9 @@ void cape_tracker_reset(void);
 void cape_section_begin(void);
 uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old);
 /* Makes a tracked page dirty and writable and returns its twin (NULL when not tracked): bytes
-   written to both the page and its twin do not count as this rank's own change. */
-uint8_t *cape_tracker_writable_twin(uintptr_t page);
+   written to both the page and its twin do not count as this rank's own change. A second copy
+   that must get the same bytes (the uffd backend's section snapshot) comes back in *second. */
+uint8_t *cape_tracker_writable_twin(uintptr_t page, uint8_t **second);
 /* Text of the last tracker failure. */
 const char *cape_tracker_error(void);
 
@@ -138,6 +150,8 @@ const char *cape_dwarf_shared_name(uintptr_t fn, uintptr_t data, uintptr_t addr,
 
 /* The byte size of region function `fn`'s data block, from DWARF; 0 without debug information. */
 size_t cape_dwarf_data_size(uintptr_t fn);
+/* "file:line" of the code at fn, from the executable's line table, or NULL. */
+const char *cape_dwarf_source_line(uintptr_t fn);
 
 /* Symbol of an address (dladdr), or NULL. */
 const char *cape_symbol_name(const void *addr, uintptr_t *offset);
