@@ -436,12 +436,86 @@ static int maps_fd = -1;
 static int query_works = 1;
 static char vma_name[4096];
 
+/* The writable mappings of the last walk, replayed while the address space has not changed: the
+   sizes in /proc/self/statm (all mappings, and private writable ones) and the break are the same,
+   and every mapping that held tracked memory is still there with the same bounds and permissions.
+   A mapping replaced in place (munmap and mmap at the same address) passes this check; the uffd
+   backend finds it unregistered when it arms, and the mprotect backend protects it like the old one. */
+#define MAX_VMAS 4096
+static struct { uintptr_t s, e; char perms[4]; char cls, tracked; } vmas[MAX_VMAS];
+static uint32_t nvmas;
+static int vmas_valid;
+static uint64_t sig_size, sig_data;
+static uintptr_t sig_brk;
+static int statm_fd = -1;
+
+static int read_signature(uint64_t *size, uint64_t *data, uintptr_t *brk_now) {
+    if (statm_fd < 0) statm_fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    char b[160];
+    ssize_t n = statm_fd < 0 ? -1 : pread(statm_fd, b, sizeof b - 1, 0);
+    if (n <= 0) return -1;
+    b[n] = 0;
+    uint64_t f[7] = {0};
+    const char *p = b;
+    for (int i = 0; i < 7 && *p; i++) {
+        while (*p == ' ') p++;
+        while (*p >= '0' && *p <= '9') f[i] = f[i] * 10 + (uint64_t)(*p++ - '0');
+    }
+    *size = f[0];
+    *data = f[5];
+    *brk_now = (uintptr_t)sbrk(0);
+    return 0;
+}
+
+static char path_class(const char *path) {
+    if (strcmp(path, "[stack]") == 0) return 's';
+    if (strcmp(path, "[heap]") == 0) return 'h';
+    if (path[0] == '[') return '[';
+    return path[0] ? 'f' : 'a';
+}
+
+static const char *class_path(char c) {
+    switch (c) {
+    case 's': return "[stack]";
+    case 'h': return "[heap]";
+    case '[': return "[other]";
+    case 'f': return "file";
+    default: return "";
+    }
+}
+
+static int replay(uintptr_t entry_sp) {
+    for (uint32_t i = 0; i < nvmas; i++) {
+        if (!vmas[i].tracked) continue;
+        struct cape_procmap_query q = { .size = sizeof q, .query_addr = vmas[i].s };
+        if (ioctl(maps_fd, CAPE_PROCMAP_QUERY, &q) != 0 || q.vma_start != vmas[i].s || q.vma_end != vmas[i].e ||
+            !(q.vma_flags & PMQ_WRITABLE) || (q.vma_flags & PMQ_SHARED))
+            return 0;
+    }
+    nranges = 0;
+    for (uint32_t i = 0; i < nvmas; i++)
+        if (consider(vmas[i].s, vmas[i].e, vmas[i].perms, class_path(vmas[i].cls), entry_sp)) return -1;
+    return 1;
+}
+
 /* 1: scanned; 0: the kernel has no PROCMAP_QUERY (or a name was too long): read the text instead. */
 static int scan_by_query(uintptr_t entry_sp, int *failed) {
     *failed = 0;
     if (!query_works) return 0;
     if (maps_fd < 0) maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (maps_fd < 0) { query_works = 0; return 0; }
+    uint64_t size, data;
+    uintptr_t brk_now;
+    int have_sig = read_signature(&size, &data, &brk_now) == 0;
+    if (have_sig && vmas_valid && size == sig_size && data == sig_data && brk_now == sig_brk) {
+        int r = replay(entry_sp);
+        if (r < 0) { *failed = 1; return 1; }
+        if (r > 0) return 1;
+    }
+    vmas_valid = 0;
+    nvmas = 0;
+    nranges = 0;
+    collect_holes();
     uintptr_t addr = 0;
     for (;;) {
         struct cape_procmap_query q = {
@@ -449,7 +523,11 @@ static int scan_by_query(uintptr_t entry_sp, int *failed) {
             .vma_name_size = sizeof vma_name, .vma_name_addr = (uintptr_t)vma_name,
         };
         if (ioctl(maps_fd, CAPE_PROCMAP_QUERY, &q) != 0) {
-            if (errno == ENOENT) return 1;
+            if (errno == ENOENT) {
+                vmas_valid = have_sig && nvmas < MAX_VMAS;
+                sig_size = size; sig_data = data; sig_brk = brk_now;
+                return 1;
+            }
             if (errno != E2BIG) query_works = 0;
             nranges = 0;
             return 0;
@@ -458,18 +536,30 @@ static int scan_by_query(uintptr_t entry_sp, int *failed) {
             q.vma_flags & PMQ_READABLE ? 'r' : '-', q.vma_flags & PMQ_WRITABLE ? 'w' : '-',
             q.vma_flags & PMQ_EXECUTABLE ? 'x' : '-', q.vma_flags & PMQ_SHARED ? 's' : 'p',
         };
-        if (consider(q.vma_start, q.vma_end, perms, q.vma_name_size ? vma_name : "", entry_sp)) { *failed = 1; return 1; }
+        const char *path = q.vma_name_size ? vma_name : "";
+        if (nvmas < MAX_VMAS) {
+            vmas[nvmas].s = q.vma_start; vmas[nvmas].e = q.vma_end;
+            memcpy(vmas[nvmas].perms, perms, 4);
+            vmas[nvmas].cls = path_class(path);
+            nvmas++;
+        }
+        uint32_t before = nranges;
+        uintptr_t last_end = nranges ? ranges[nranges - 1].end : 0;
+        if (consider(q.vma_start, q.vma_end, perms, path, entry_sp)) { *failed = 1; return 1; }
+        /* Verified on replay: a mapping that added or extended a range (the stack always is). */
+        if (nvmas <= MAX_VMAS && nvmas > 0)
+            vmas[nvmas - 1].tracked = nranges != before || (nranges && ranges[nranges - 1].end != last_end) || vmas[nvmas - 1].cls == 's';
         addr = q.vma_end;
     }
 }
 
 int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
-    nranges = 0;
-    collect_holes();
     int failed;
     if (scan_by_query(entry_sp, &failed)) {
         if (failed) return -1;
     } else {
+        nranges = 0;
+        collect_holes();
         int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
         if (fd < 0) { snprintf(err, sizeof err, "cannot read /proc/self/maps"); return -1; }
         size_t len = 0;
@@ -975,7 +1065,25 @@ int cape_tracker_use_uffd(void *shadow, size_t shadow_bytes) {
     pagemap_fd = pm;
     shadow_base = shadow;
     shadow_chunks = shadow_bytes / CHUNK;
+    /* The shadow is written a page at a time, the first time all of tracked memory: huge pages
+       make that one fault per 2 MiB instead of one per page. */
+    madvise(shadow, shadow_bytes, MADV_HUGEPAGE);
     if (shadow_chunks > DIR_SIZE / 2) shadow_chunks = DIR_SIZE / 2;
     backend = CAPE_TRACKER_UFFD;
     return 0;
+}
+
+/* Before the other ranks' diffs are written into [start, end): with the uffd backend the pages are
+   still write-protected, and a write would fault once per page; clearing the protection of the
+   whole span is one call (the pages then read as written, and the next arming refreshes them). */
+void cape_tracker_before_write(uintptr_t start, uintptr_t end) {
+    if (backend != CAPE_TRACKER_UFFD || uffd < 0) return;
+    for (uint32_t i = 0; i < nranges && start < end; i++) {
+        cape_range_t *r = &ranges[i];
+        if (r->end <= start) continue;
+        if (r->start >= end) break;
+        uintptr_t s = start > r->start ? start : r->start, e = end < r->end ? end : r->end;
+        struct uffdio_writeprotect wp = { .range = { s, e - s }, .mode = 0 };
+        ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);   /* a failure only costs the faults it would have spared */
+    }
 }

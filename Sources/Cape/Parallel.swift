@@ -310,6 +310,17 @@ enum Region {
             }
         }
         for s in segments where s.rank != Runtime.rank || raced {
+            // The pages the diff touches, as contiguous spans, made writable in one call each.
+            var spanStart: UInt = 0, spanEnd: UInt = 0
+            for run in Diff.Runs(s.payload, bytes: s.diffBytes) {
+                let lo = run.address & ~4095, hi = (run.end + 4095) & ~4095
+                if lo > spanEnd {
+                    if spanEnd > spanStart { cape_tracker_before_write(spanStart, spanEnd) }
+                    spanStart = lo
+                }
+                spanEnd = max(spanEnd, hi)
+            }
+            if spanEnd > spanStart { cape_tracker_before_write(spanStart, spanEnd) }
             Diff.applyInPlace(s.payload, bytes: s.diffBytes)
         }
     }

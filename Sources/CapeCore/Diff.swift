@@ -62,6 +62,13 @@ public enum Diff {
             let n = Int(hi &- lo) / 8
             let cur = current.assumingMemoryBound(to: UInt64.self)
             let was = old.assumingMemoryBound(to: UInt64.self)
+            // The worst case of this call: every word with its mask byte, a header (and mask padding)
+            // for every run that can start here, and the gap words that extend an open run.
+            let worstRuns = n / (Diff.gapWords + 1) + n / Diff.maxRunWords + 2
+            if !overflow && bytes + (n + Diff.gapWords) * 9 + worstRuns * (Diff.runHeaderBytes + 8) <= capacity {
+                addUnchecked(cur, was, lo: lo, n: n)
+                return
+            }
             var i = 0
             while i < n {
                 let x = cur[i] ^ was[i]
@@ -82,6 +89,57 @@ public enum Diff {
                 lastChangedEnd = addr &+ 8
                 i += 1
             }
+        }
+
+        /// The same encoding when the output is known to have room: unchanged words are skipped four
+        /// at a time, and a stretch of changed words is copied without per-word checks.
+        @inline(__always) private mutating func addUnchecked(_ cur: UnsafePointer<UInt64>, _ was: UnsafePointer<UInt64>, lo: UInt, n: Int) {
+            var i = 0
+            while i < n {
+                while i &+ 4 <= n && ((cur[i] ^ was[i]) | (cur[i &+ 1] ^ was[i &+ 1]) | (cur[i &+ 2] ^ was[i &+ 2]) | (cur[i &+ 3] ^ was[i &+ 3])) == 0 {
+                    i &+= 4
+                }
+                if i >= n { break }
+                var x = cur[i] ^ was[i]
+                if x == 0 { i &+= 1; continue }
+                let addr = lo &+ UInt(i &* 8)
+                if open && addr &- lastChangedEnd <= UInt(Diff.gapWords * 8) && runWords &+ Int((addr &- lastChangedEnd) / 8) < Diff.maxRunWords {
+                    var a = lastChangedEnd
+                    while a < addr {
+                        put(UnsafeRawPointer(bitPattern: a)!.load(as: UInt64.self), 0)
+                        a &+= 8
+                    }
+                } else {
+                    close()
+                    start(at: addr)
+                }
+                repeat {
+                    if runWords == Diff.maxRunWords {
+                        close()
+                        start(at: lo &+ UInt(i &* 8))
+                    }
+                    put(cur[i], Diff.byteMask(x))
+                    i &+= 1
+                    if i >= n { break }
+                    x = cur[i] ^ was[i]
+                } while x != 0
+                lastChangedEnd = lo &+ UInt(i &* 8)
+            }
+        }
+
+        @inline(__always) private mutating func start(at addr: UInt) {
+            runStart = bytes
+            runAddr = addr
+            runWords = 0
+            open = true
+            bytes &+= Diff.runHeaderBytes
+        }
+
+        @inline(__always) private mutating func put(_ word: UInt64, _ m: UInt8) {
+            out.storeBytes(of: word, toByteOffset: bytes, as: UInt64.self)
+            mask[runWords] = m
+            runWords &+= 1
+            bytes &+= 8
         }
 
         @inline(__always) private mutating func begin(at addr: UInt) {
@@ -154,17 +212,30 @@ public enum Diff {
     /// Writes the changed bytes of `run` to `target` (the run's address translated by the caller).
     @inline(__always) public static func apply(_ run: Run, to target: UnsafeMutableRawPointer) {
         let src = run.data
+        // The mask is padded to 8 bytes (zeros): it can be read eight words at a time.
+        let blocks = UnsafeRawPointer(run.mask)
         var i = 0
         while i < run.words {
-            let m = run.mask[i]
-            if m == 0xFF {
-                target.storeBytes(of: src.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self), toByteOffset: i * 8, as: UInt64.self)
-            } else if m != 0 {
-                for b in 0..<8 where m & (UInt8(1) << UInt8(b)) != 0 {
-                    target.storeBytes(of: src.load(fromByteOffset: i * 8 + b, as: UInt8.self), toByteOffset: i * 8 + b, as: UInt8.self)
-                }
+            // Stretches of fully changed words (numeric data) are one copy.
+            var j = i
+            while j &+ 8 <= run.words && blocks.loadUnaligned(fromByteOffset: j, as: UInt64.self) == ~0 { j &+= 8 }
+            if j > i {
+                (target + i * 8).copyMemory(from: src + i * 8, byteCount: (j - i) * 8)
+                i = j
+                continue
             }
-            i += 1
+            let end = min(i &+ 8, run.words)
+            while i < end {
+                let m = run.mask[i]
+                if m == 0xFF {
+                    target.storeBytes(of: src.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self), toByteOffset: i * 8, as: UInt64.self)
+                } else if m != 0 {
+                    for b in 0..<8 where m & (UInt8(1) << UInt8(b)) != 0 {
+                        target.storeBytes(of: src.load(fromByteOffset: i * 8 + b, as: UInt8.self), toByteOffset: i * 8 + b, as: UInt8.self)
+                    }
+                }
+                i &+= 1
+            }
         }
     }
 

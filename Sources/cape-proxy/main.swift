@@ -43,6 +43,7 @@ cape_die_with_parent()
 if getppid() != appPid { exit(1) }
 
 guard let base = cape_map_channel(fd, size) else { fail("cape-proxy cannot map the channel (\(String(cString: strerror(errno))))") }
+cape_channel_populate(base, min(size, UInt64(CAPE_CHANNEL_CONTROL) + (64 << 20)))
 let control = base.assumingMemoryBound(to: cape_channel_t.self)
 let data = base + Int(CAPE_CHANNEL_CONTROL)
 let capacity = Int(size) - Int(CAPE_CHANNEL_CONTROL)
@@ -89,16 +90,52 @@ func recvAll(_ p: UnsafeMutableRawPointer, _ n: Int, from peer: Int32) {
     } while off < n
 }
 
-func lengthSwap(_ mine: Int, with peer: Int32) -> Int {
-    var out = UInt64(mine), inn: UInt64 = 0
-    MPI_Sendrecv(&out, 1, cape_mpi_uint64(), peer, 0, &inn, 1, cape_mpi_uint64(), peer, 0, world, cape_mpi_status_ignore())
-    return Int(inn)
-}
 
 func checkRoom(_ need: Int) {
     if need > capacity {
         fail("an exchange needs \(need >> 20) MiB, more than the channel's \(capacity >> 30) GiB (raise CAPE_CHANNEL_GB)")
     }
+}
+
+/// The length announcement must outlive MPI_Isend's call.
+let announced = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
+
+/// Sends data[0..<len] to the peer and appends what it sends; returns the length received. A payload
+/// up to one chunk travels as one message whose size the receiver probes (one message each way, the
+/// common case); a larger one is announced with its length (tag 3) and follows in chunks.
+func swap(_ len: Int, with peer: Int32) -> Int {
+    var requests: [MPI_Request] = []
+    func isend(_ p: UnsafeRawPointer, _ n: Int, _ type: MPI_Datatype, tag: Int32) {
+        var r = MPI_Request(0)
+        MPI_Isend(p, Int32(n), type, peer, tag, world, &r)
+        requests.append(r)
+    }
+    if len <= chunk {
+        isend(data, len, byte, tag: 2)
+    } else {
+        announced.pointee = UInt64(len)
+        isend(announced, 1, cape_mpi_uint64(), tag: 3)
+        var off = 0
+        while off < len { isend(data + off, min(chunk, len - off), byte, tag: 1); off += chunk }
+    }
+    var status = MPI_Status()
+    MPI_Probe(peer, MPI_ANY_TAG, world, &status)
+    var theirs = 0
+    if status.MPI_TAG == 2 {
+        var count: Int32 = 0
+        MPI_Get_count(&status, byte, &count)
+        theirs = Int(count)
+        checkRoom(len + theirs)
+        MPI_Recv(data + len, count, byte, peer, 2, world, cape_mpi_status_ignore())
+    } else {
+        var l: UInt64 = 0
+        MPI_Recv(&l, 1, cape_mpi_uint64(), peer, 3, world, cape_mpi_status_ignore())
+        theirs = Int(l)
+        checkRoom(len + theirs)
+        recvAll(data + len, theirs, from: peer)
+    }
+    MPI_Waitall(Int32(requests.count), &requests, cape_mpi_statuses_ignore())
+    return theirs
 }
 
 func exchange(_ ownLen: Int) -> Int {
@@ -122,17 +159,7 @@ func exchange(_ ownLen: Int) -> Int {
             recvAll(data, Int(l), from: Int32(from))
             len = Int(l)
         case .swap(let with):
-            let peer = Int32(with)
-            let theirs = lengthSwap(len, with: peer)
-            checkRoom(len + theirs)
-            var off = 0
-            while off < max(len, theirs) {
-                let s = max(0, min(chunk, len - off)), r = max(0, min(chunk, theirs - off))
-                MPI_Sendrecv(data + off, Int32(s), byte, peer, 1, data + len + off, Int32(r), byte, peer, 1,
-                             world, cape_mpi_status_ignore())
-                off += chunk
-            }
-            len += theirs
+            len += swap(len, with: Int32(with))
         }
     }
     return len

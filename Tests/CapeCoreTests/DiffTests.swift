@@ -34,6 +34,39 @@ struct DiffTests {
         #expect(p.encode(into: out).bytes == 0)
     }
 
+    @Test("the unchecked path (room to spare) and the checked path (little room) write the same bytes")
+    func fastAndCheckedAgree() {
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<40 {
+            let p = Page(bytes: 16 * 4096)
+            let words = p.bytes / 8
+            let cur = p.cur.assumingMemoryBound(to: UInt64.self)
+            // Dense stretches (numeric data), sparse single bytes, and runs longer than the mask buffer.
+            let dense = trial % 3 == 0 ? words : Int.random(in: 0..<words, using: &rng)
+            for i in 0..<dense where trial % 3 == 0 || Int.random(in: 0..<4, using: &rng) == 0 { cur[i] = rng.next() | 1 }
+            for _ in 0..<Int.random(in: 0..<200, using: &rng) {
+                (p.cur + Int.random(in: 0..<p.bytes, using: &rng)).storeBytes(of: UInt8.random(in: 1...255, using: &rng), as: UInt8.self)
+            }
+            let big = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+            let exact = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+            let fast = p.encode(into: big)
+            let checked = p.encode(into: exact, capacity: fast.bytes + 64)
+            #expect(checked.bytes == fast.bytes && checked.runs == fast.runs, "trial \(trial)")
+            #expect(memcmp(big, exact, fast.bytes) == 0, "trial \(trial)")
+            // And applying it to the old content gives the new one.
+            var image = [UInt8](repeating: 0, count: p.bytes)
+            image.withUnsafeMutableBytes { dst in
+                dst.baseAddress!.copyMemory(from: p.old, byteCount: p.bytes)
+                for run in Diff.Runs(big, bytes: fast.bytes) {
+                    Diff.apply(run, to: dst.baseAddress! + Int(run.address - p.address))
+                }
+            }
+            #expect(memcmp(image, p.cur, p.bytes) == 0, "trial \(trial)")
+            big.deallocate()
+            exact.deallocate()
+        }
+    }
+
     @Test("byte masks name exactly the changed bytes")
     func masks() {
         #expect(Diff.byteMask(0) == 0)

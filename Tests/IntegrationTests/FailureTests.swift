@@ -64,6 +64,60 @@ struct FailureTests {
                           extra: ["CAPE_PROXY": "/nonexistent/cape-proxy"])
     }
 
+    @Test("the tracker is userfaultfd on Linux >= 6.7 unless CAPE_TRACKER says otherwise")
+    func trackerChoice() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("prog").path
+        try Harness.compile(source: Harness.programsDirectory.appendingPathComponent("01_parallel_for_int.c").path, output: exe)
+        var u = utsname()
+        uname(&u)
+        let release = withUnsafeBytes(of: &u.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+        let parts = release.split(whereSeparator: { !$0.isNumber }).prefix(2).compactMap { Int($0) }
+        let hasUffd = parts.count == 2 && (parts[0], parts[1]) >= (6, 7)
+        let auto = try runCape(exe, extra: ["CAPE_TRACE": "2"])
+        #expect(auto.exitCode == 0, "\(auto.statusDescription): \(Harness.clip(auto.stderrText))")
+        #expect(auto.stderrText.contains(hasUffd ? "tracking writes with userfaultfd" : "tracking writes with mprotect"),
+                "Linux \(release): \(Harness.clip(auto.stderrText))")
+        let forced = try runCape(exe, extra: ["CAPE_TRACE": "2", "CAPE_TRACKER": "mprotect"])
+        #expect(forced.exitCode == 0 && forced.stderrText.contains("tracking writes with mprotect"), Comment(rawValue: Harness.clip(forced.stderrText)))
+        let uffd = try runCape(exe, extra: ["CAPE_TRACKER": "uffd"])
+        if hasUffd {
+            #expect(uffd.exitCode == 0, Comment(rawValue: Harness.clip(uffd.stderrText)))
+        } else {
+            #expect(uffd.exitCode != 0 && uffd.stderrText.contains("cape: CAPE_TRACKER=uffd, but"), Comment(rawValue: Harness.clip(uffd.stderrText)))
+        }
+    }
+
+    @Test("CAPE_PROFILE writes a per-region profile that cape-profile prints and charts")
+    func profile() throws {
+        let lib = try #require(library, Comment(rawValue: Harness.libcapeNotFoundMessage))
+        let tool = URL(fileURLWithPath: lib).deletingLastPathComponent().appendingPathComponent("cape-profile").path
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("heat").path
+        try Harness.compile(source: Harness.programsDirectory.appendingPathComponent("03_many_regions_heat.c").path, output: exe)
+        let csv = dir.appendingPathComponent("profile.csv").path
+        let r = try runCape(exe, extra: ["CAPE_PROFILE": csv])
+        #expect(r.exitCode == 0, Comment(rawValue: Harness.clip(r.stderrText)))
+        let text = try String(contentsOfFile: csv, encoding: .utf8)
+        let rows = text.split(separator: "\n").filter { $0.hasPrefix("main._omp_fn.") }
+        #expect(rows.count == 3, Comment(rawValue: text))
+        // Every region of the program ran 166 or 167 times, wrote pages and sent bytes.
+        for row in rows {
+            let f = row.split(separator: ",", omittingEmptySubsequences: false)
+            #expect(f.count == 13 && f[1].hasPrefix("03_many_regions_heat.c:"), Comment(rawValue: String(row)))
+            #expect(f.count == 13 && (Int(f[2]) ?? 0) >= 166 && (Int(f[10]) ?? 0) > 0 && (Int(f[12]) ?? 0) > 0, Comment(rawValue: String(row)))
+        }
+        let svg = dir.appendingPathComponent("chart.svg").path
+        let p = try Harness.run(tool, [csv, "--svg", svg], environment: Harness.environment([:]))
+        #expect(p.exitCode == 0 && p.stdoutText.contains("main._omp_fn.0") && p.stdoutText.contains("join %"), Comment(rawValue: p.stdoutText + p.stderrText))
+        let chart = (try? String(contentsOfFile: svg, encoding: .utf8)) ?? ""
+        #expect(chart.hasPrefix("<svg") && chart.components(separatedBy: "<rect x=").count - 1 >= 9, Comment(rawValue: Harness.clip(chart)))
+        let bad = try Harness.run(tool, [exe], environment: Harness.environment([:]))
+        #expect(bad.exitCode != 0 && bad.stderrText.contains("cape: "), Comment(rawValue: bad.stderrText))
+    }
+
     @Test("a bad setting is refused by name")
     func badSetting() throws {
         try expectFailure("race", message: "cape: CAPE_THREADS_PER_RANK=zero is not valid", extra: ["CAPE_THREADS_PER_RANK": "zero"])

@@ -44,7 +44,11 @@ struct HarnessError: Error, CustomStringConvertible {
 struct CapeConfiguration: Sendable, CustomStringConvertible, Hashable {
     var ranks: Int
     var threadsPerRank: Int
-    var description: String { "mpiexec -n \(ranks), CAPE_THREADS_PER_RANK=\(threadsPerRank)" }
+    /// CAPE_TRACKER, or nil for the default (auto).
+    var tracker: String? = nil
+    var description: String {
+        "mpiexec -n \(ranks), CAPE_THREADS_PER_RANK=\(threadsPerRank)" + (tracker.map { ", CAPE_TRACKER=\($0)" } ?? "")
+    }
 }
 
 enum Harness {
@@ -211,8 +215,10 @@ enum Harness {
                             verify: Bool = true, extraEnvironment: [String: String?] = [:],
                             timeout: TimeInterval = defaultTimeout) throws -> ProcessResult {
         let (launcher, prefix) = mpiexecCommand()
+        var extra = extraEnvironment
+        if let t = configuration.tracker, extra["CAPE_TRACKER"] == nil { extra["CAPE_TRACKER"] = t }
         let env = capeEnvironment(library: library, threadsPerRank: configuration.threadsPerRank,
-                                  verify: verify, extra: extraEnvironment)
+                                  verify: verify, extra: extra)
         return try run(launcher, prefix + ["-n", String(configuration.ranks), executable] + arguments,
                        environment: env, stdin: stdin, timeout: timeout)
     }

@@ -8,13 +8,16 @@ import Testing
 /// Tests/programs/*.c, sorted, by base name (e.g. "01_parallel_for_int").
 let capePrograms: [String] = Harness.programNames()
 
-/// The configurations every program is run in.
+/// The configurations every program is run in: the default tracker (userfaultfd where the kernel
+/// has it) at every shape, and the portable mprotect tracker at two.
 let capeConfigurations: [CapeConfiguration] = [
     CapeConfiguration(ranks: 1, threadsPerRank: 1),
     CapeConfiguration(ranks: 2, threadsPerRank: 1),
     CapeConfiguration(ranks: 3, threadsPerRank: 1),
     CapeConfiguration(ranks: 4, threadsPerRank: 1),
     CapeConfiguration(ranks: 2, threadsPerRank: 2),
+    CapeConfiguration(ranks: 3, threadsPerRank: 1, tracker: "mprotect"),
+    CapeConfiguration(ranks: 2, threadsPerRank: 2, tracker: "mprotect"),
 ]
 
 @Suite("OpenMP programs under libcape", .serialized)

@@ -104,6 +104,9 @@ uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old);
    written to both the page and its twin do not count as this rank's own change. A second copy
    that must get the same bytes (the uffd backend's section snapshot) comes back in *second. */
 uint8_t *cape_tracker_writable_twin(uintptr_t page, uint8_t **second);
+/* About to write the page-aligned span [start, end) of tracked memory outside a region's code
+   (applying other ranks' diffs): lets the uffd backend drop the write protection in one call. */
+void cape_tracker_before_write(uintptr_t start, uintptr_t end);
 /* Text of the last tracker failure. */
 const char *cape_tracker_error(void);
 

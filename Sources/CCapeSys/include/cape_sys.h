@@ -43,6 +43,8 @@ void cape_die_with_parent(void);
 int cape_memfd_create(const char *name, uint64_t size);
 /* mmap(MAP_SHARED|MAP_NORESERVE) of the whole channel; NULL on failure (errno set). */
 void *cape_map_channel(int fd, uint64_t size);
+/* Commits (and maps) the first len bytes of a channel mapping. */
+void cape_channel_populate(void *p, uint64_t len);
 /* Gives the pages of [offset, offset+len) back to the kernel (hole punch). */
 void cape_channel_release(int fd, uint64_t offset, uint64_t len);
 
