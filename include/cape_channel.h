@@ -22,6 +22,9 @@
 #include <stdint.h>
 
 #define CAPE_CHANNEL_CONTROL 4096u
+/* Data bytes at the start of the channel that stay committed between exchanges (both sides
+   commit them at start; the program releases what an exchange used beyond them). */
+#define CAPE_CHANNEL_KEEP (64u << 20)
 #define CAPE_CHANNEL_MAGIC 0x43415045u /* "CAPE" */
 
 enum cape_op {

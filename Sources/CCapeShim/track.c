@@ -77,7 +77,8 @@ static void pending_add(uintptr_t page) {
 
 static int backend = CAPE_TRACKER_MPROTECT;
 static uintptr_t line_start, line_end;   /* the maps line being turned into ranges */
-static uint64_t stat_ns, stat_copied;
+static uint64_t range_edits;             /* ranges added or extended, to tell which mappings count */
+static uint64_t stat_ns;
 
 static uint64_t now_ns(void) {
     struct timespec ts;
@@ -85,9 +86,10 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void cape_tracker_take_stats(uint64_t *ns, uint64_t *pages_copied) {
-    *ns = stat_ns; *pages_copied = stat_copied;
-    stat_ns = 0; stat_copied = 0;
+uint64_t cape_tracker_take_ns(void) {
+    uint64_t ns = stat_ns;
+    stat_ns = 0;
+    return ns;
 }
 
 int cape_tracker_backend(void) { return backend; }
@@ -299,6 +301,7 @@ static int add_range(uintptr_t s, uintptr_t e, uintptr_t cs, uintptr_t ce, int p
         cape_range_t *p = &ranges[nranges - 1];
         if (p->end == s && p->clip_end == s && cs == s && p->prot == prot && p->kind != CAPE_RANGE_STACK) {
             p->end = e; p->clip_end = ce; p->vma_end = line_end;
+            range_edits++;
             if (kind == CAPE_RANGE_HEAP) p->kind = kind;
             return 0;
         }
@@ -311,6 +314,7 @@ static int add_range(uintptr_t s, uintptr_t e, uintptr_t cs, uintptr_t ce, int p
     r->start = s; r->end = e; r->clip_start = cs; r->clip_end = ce; r->prot = prot; r->kind = kind;
     r->vma_start = line_start; r->vma_end = line_end;
     r->state = NULL;
+    range_edits++;
     return 0;
 }
 
@@ -397,24 +401,38 @@ static int parse_maps_line(const char *p, uintptr_t *s, uintptr_t *e, char perms
     return 1;
 }
 
-/* One writable private mapping of the program's, or not. */
-static int consider(uintptr_t s, uintptr_t e, const char perms[4], const char *path, uintptr_t entry_sp) {
+/* What a mapping's name says about it: 's' the main stack, 'h' the heap, '[' another special
+   mapping, 'f' a file, 'a' anonymous memory. */
+static char path_class(const char *path) {
+    if (strcmp(path, "[stack]") == 0) return 's';
+    if (strcmp(path, "[heap]") == 0) return 'h';
+    if (path[0] == '[') return '[';
+    return path[0] ? 'f' : 'a';
+}
+
+/* One mapping: tracked if it is a writable private mapping of the program's. Returns -1 on error,
+   1 if it added to the ranges, 0 if not. */
+static int consider(uintptr_t s, uintptr_t e, const char perms[4], char cls, uintptr_t entry_sp) {
     int writable = perms[1] == 'w' && perms[3] == 'p';
     if (!writable) return 0;
     line_start = s; line_end = e;
+    uint64_t before = range_edits;
     int prot = (perms[0] == 'r' ? PROT_READ : 0) | PROT_WRITE | (perms[2] == 'x' ? PROT_EXEC : 0);
-    if (strcmp(path, "[stack]") == 0) {
+    int rc = 0;
+    switch (cls) {
+    case 's':
         if (entry_sp >= s && entry_sp < e) {
             uintptr_t top = stack_limit && stack_limit > entry_sp && stack_limit <= e ? stack_limit : e;
             uintptr_t ps = entry_sp & ~(uintptr_t)(PAGE - 1);
             uintptr_t pe = (top + PAGE - 1) & ~(uintptr_t)(PAGE - 1);
-            return add_range(ps, pe, entry_sp, top, prot, CAPE_RANGE_STACK);
+            rc = add_range(ps, pe, entry_sp, top, prot, CAPE_RANGE_STACK);
         }
-        return 0;
+        break;
+    case 'h': rc = add_tracked(s, e, prot, CAPE_RANGE_HEAP); break;
+    case '[': break;   /* [vvar], [vdso], [vsyscall], [anon:...] of the runtime: not program memory */
+    default: rc = add_tracked(s, e, prot, cls == 'f' ? CAPE_RANGE_DATA : CAPE_RANGE_ANON); break;
     }
-    if (strcmp(path, "[heap]") == 0) return add_tracked(s, e, prot, CAPE_RANGE_HEAP);
-    if (path[0] == '[') return 0;   /* [vvar], [vdso], [vsyscall], [anon:...] of the runtime: not program memory */
-    return add_tracked(s, e, prot, path[0] ? CAPE_RANGE_DATA : CAPE_RANGE_ANON);
+    return rc != 0 ? -1 : range_edits != before;
 }
 
 /* Linux >= 6.11 answers PROCMAP_QUERY on /proc/self/maps: the writable mappings one by one, in
@@ -467,23 +485,6 @@ static int read_signature(uint64_t *size, uint64_t *data, uintptr_t *brk_now) {
     return 0;
 }
 
-static char path_class(const char *path) {
-    if (strcmp(path, "[stack]") == 0) return 's';
-    if (strcmp(path, "[heap]") == 0) return 'h';
-    if (path[0] == '[') return '[';
-    return path[0] ? 'f' : 'a';
-}
-
-static const char *class_path(char c) {
-    switch (c) {
-    case 's': return "[stack]";
-    case 'h': return "[heap]";
-    case '[': return "[other]";
-    case 'f': return "file";
-    default: return "";
-    }
-}
-
 static int replay(uintptr_t entry_sp) {
     for (uint32_t i = 0; i < nvmas; i++) {
         if (!vmas[i].tracked) continue;
@@ -494,7 +495,7 @@ static int replay(uintptr_t entry_sp) {
     }
     nranges = 0;
     for (uint32_t i = 0; i < nvmas; i++)
-        if (consider(vmas[i].s, vmas[i].e, vmas[i].perms, class_path(vmas[i].cls), entry_sp)) return -1;
+        if (consider(vmas[i].s, vmas[i].e, vmas[i].perms, vmas[i].cls, entry_sp) < 0) return -1;
     return 1;
 }
 
@@ -524,7 +525,7 @@ static int scan_by_query(uintptr_t entry_sp, int *failed) {
         };
         if (ioctl(maps_fd, CAPE_PROCMAP_QUERY, &q) != 0) {
             if (errno == ENOENT) {
-                vmas_valid = have_sig && nvmas < MAX_VMAS;
+                vmas_valid = have_sig && nvmas <= MAX_VMAS;
                 sig_size = size; sig_data = data; sig_brk = brk_now;
                 return 1;
             }
@@ -536,19 +537,18 @@ static int scan_by_query(uintptr_t entry_sp, int *failed) {
             q.vma_flags & PMQ_READABLE ? 'r' : '-', q.vma_flags & PMQ_WRITABLE ? 'w' : '-',
             q.vma_flags & PMQ_EXECUTABLE ? 'x' : '-', q.vma_flags & PMQ_SHARED ? 's' : 'p',
         };
-        const char *path = q.vma_name_size ? vma_name : "";
+        char cls = path_class(q.vma_name_size ? vma_name : "");
+        int added = consider(q.vma_start, q.vma_end, perms, cls, entry_sp);
+        if (added < 0) { *failed = 1; return 1; }
         if (nvmas < MAX_VMAS) {
+            /* Verified on replay: the mappings that added to the ranges (and the stack, whose
+               range depends on the region). */
             vmas[nvmas].s = q.vma_start; vmas[nvmas].e = q.vma_end;
             memcpy(vmas[nvmas].perms, perms, 4);
-            vmas[nvmas].cls = path_class(path);
-            nvmas++;
+            vmas[nvmas].cls = cls;
+            vmas[nvmas].tracked = added || cls == 's';
         }
-        uint32_t before = nranges;
-        uintptr_t last_end = nranges ? ranges[nranges - 1].end : 0;
-        if (consider(q.vma_start, q.vma_end, perms, path, entry_sp)) { *failed = 1; return 1; }
-        /* Verified on replay: a mapping that added or extended a range (the stack always is). */
-        if (nvmas <= MAX_VMAS && nvmas > 0)
-            vmas[nvmas - 1].tracked = nranges != before || (nranges && ranges[nranges - 1].end != last_end) || vmas[nvmas - 1].cls == 's';
+        nvmas++;
         addr = q.vma_end;
     }
 }
@@ -578,7 +578,7 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
             uintptr_t s, e;
             char perms[5] = {0};
             const char *path;
-            if (parse_maps_line(line, &s, &e, perms, &path) && consider(s, e, perms, path, entry_sp)) return -1;
+            if (parse_maps_line(line, &s, &e, perms, &path) && consider(s, e, perms, path_class(path), entry_sp) < 0) return -1;
             if (!nl) break;
             line = nl + 1;
         }
@@ -616,7 +616,7 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
 }
 
 static int uffd_protect(void);
-static uint64_t uffd_collect(void);
+static void uffd_collect(void);
 static void uffd_reset(void);
 static void uffd_section_begin(void);
 static uint32_t uffd_section_end(void);
@@ -661,7 +661,7 @@ static int cmp_u64(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static const uint8_t *shadow_of(uintptr_t page);
+static uint8_t *shadow_page(uintptr_t page);
 
 /* Key: page number in the high 36 bits, slot in the low 28 (2^28 slots = 1 TiB of twins). */
 uint64_t cape_tracker_dirty_sorted(const uintptr_t **pages, const uint8_t *const **old) {
@@ -673,7 +673,7 @@ uint64_t cape_tracker_dirty_sorted(const uintptr_t **pages, const uint8_t *const
     for (uint64_t i = 0; i < n; i++) {
         uint64_t slot = sorted_keys[i] & ((1u << 28) - 1);
         sorted_pages[i] = dirty_pages[slot];
-        sorted_old[i] = backend == CAPE_TRACKER_UFFD ? shadow_of(dirty_pages[slot]) : twin_base + slot * PAGE;
+        sorted_old[i] = backend == CAPE_TRACKER_UFFD ? shadow_page(dirty_pages[slot]) : twin_base + slot * PAGE;
     }
     *pages = sorted_pages;
     *old = sorted_old;
@@ -825,6 +825,7 @@ static uint64_t shadow_chunks, shadow_used;
 static uint64_t dir_key[DIR_SIZE];   /* chunk number + 1, 0: free */
 static uint32_t dir_idx[DIR_SIZE];
 static struct cape_page_region scan_vec[4096];
+static int scanned_any;   /* a scan inside this region protected pages again (flag SCANNED) */
 
 /* The shadow page of a tracked page: 2 MiB chunks of the reservation, found by chunk number. */
 static uint8_t *shadow_page(uintptr_t page) {
@@ -844,26 +845,34 @@ static uint8_t *shadow_page(uintptr_t page) {
     }
 }
 
-static const uint8_t *shadow_of(uintptr_t page) { return shadow_page(page); }
-
 typedef void (*scan_fn)(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t categories);
 
-/* Lists the written pages of r (protecting them again with PM_SCAN_WP_MATCHING_). Returns 0 or -errno. */
-static int pm_scan(cape_range_t *r, uint64_t flags, scan_fn fn) {
-    uintptr_t cur = r->start;
-    while (cur < r->end) {
+/* Lists the written pages of ranges[first..last] in one walk of their span (protecting them again
+   with PM_SCAN_WP_MATCHING_) and hands each piece to fn clipped to its range. Only write-protectable
+   pages are asked for: mappings between the ranges that are not registered (runtime data, library
+   code) are skipped, and registered pages outside the ranges (a runtime library's bss that shares a
+   mapping with program memory) are left out. Returns 0 or -errno. */
+#define PAGE_IS_WPALLOWED_ (1u << 0)
+static int scan_ranges(uint32_t first, uint32_t last, uint64_t flags, scan_fn fn) {
+    uintptr_t cur = ranges[first].start, end = ranges[last].end;
+    uint32_t k = first;
+    while (cur < end) {
         struct cape_pm_scan_arg a = {
-            .size = sizeof a, .flags = flags | PM_SCAN_CHECK_WPASYNC_, .start = cur, .end = r->end,
+            .size = sizeof a, .flags = flags, .start = cur, .end = end,
             .vec = (uint64_t)(uintptr_t)scan_vec, .vec_len = sizeof scan_vec / sizeof scan_vec[0],
-            .category_mask = PAGE_IS_WRITTEN_,
+            .category_mask = PAGE_IS_WRITTEN_ | PAGE_IS_WPALLOWED_,
             .return_mask = PAGE_IS_WRITTEN_ | PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_ | PAGE_IS_PFNZERO_,
         };
         long n = ioctl(pagemap_fd, CAPE_PAGEMAP_SCAN, &a);
         if (n < 0) return -errno;
         for (long i = 0; i < n; i++) {
-            uintptr_t s = scan_vec[i].start < r->start ? r->start : scan_vec[i].start;
-            uintptr_t e = scan_vec[i].end > r->end ? r->end : scan_vec[i].end;
-            if (s < e) fn(r, s, e, scan_vec[i].categories);
+            uintptr_t s = scan_vec[i].start, e = scan_vec[i].end;
+            while (k > first && ranges[k - 1].end > s) k--;
+            while (k <= last && ranges[k].end <= s) k++;
+            for (uint32_t j = k; j <= last && ranges[j].start < e; j++) {
+                uintptr_t cs = s > ranges[j].start ? s : ranges[j].start, ce = e < ranges[j].end ? e : ranges[j].end;
+                if (cs < ce) fn(&ranges[j], cs, ce, scan_vec[i].categories);
+            }
         }
         if (a.walk_end <= cur || n < (long)(sizeof scan_vec / sizeof scan_vec[0])) break;
         cur = a.walk_end;
@@ -872,41 +881,15 @@ static int pm_scan(cape_range_t *r, uint64_t flags, scan_fn fn) {
 }
 
 /* Inside a region, one scan per group of ranges less than 1 MiB apart instead of one per range:
-   arming checked that every tracked mapping is registered, and mappings that are not (runtime data,
-   library code between the ranges) are skipped by asking for write-protectable pages only; the
-   page tables of a short gap cost little to walk, those of the reservations would cost much.
-   Registered pages outside the ranges (a runtime library's bss that shares a mapping with program
-   memory) are left out. */
-#define PAGE_IS_WPALLOWED_ (1u << 0)
+   arming checked that every tracked mapping is registered; the page tables of a short gap cost
+   little to walk, those of the reservations between far ranges would cost much. */
 #define GROUP_GAP (1u << 20)
-static int pm_scan_all(uint64_t flags, scan_fn fn) {
-    uint32_t g = 0;
-    while (g < nranges) {
+static int scan_inside_region(uint64_t flags, scan_fn fn) {
+    for (uint32_t g = 0; g < nranges;) {
         uint32_t last = g;
         while (last + 1 < nranges && ranges[last + 1].start - ranges[last].end <= GROUP_GAP) last++;
-        uintptr_t cur = ranges[g].start, end = ranges[last].end;
-        uint32_t k = g;
-        while (cur < end) {
-            struct cape_pm_scan_arg a = {
-                .size = sizeof a, .flags = flags, .start = cur, .end = end,
-                .vec = (uint64_t)(uintptr_t)scan_vec, .vec_len = sizeof scan_vec / sizeof scan_vec[0],
-                .category_mask = PAGE_IS_WRITTEN_ | PAGE_IS_WPALLOWED_,
-                .return_mask = PAGE_IS_WRITTEN_ | PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_ | PAGE_IS_PFNZERO_,
-            };
-            long n = ioctl(pagemap_fd, CAPE_PAGEMAP_SCAN, &a);
-            if (n < 0) return -errno;
-            for (long i = 0; i < n; i++) {
-                uintptr_t s = scan_vec[i].start, e = scan_vec[i].end;
-                while (k > g && ranges[k - 1].end > s) k--;
-                while (k <= last && ranges[k].end <= s) k++;
-                for (uint32_t j = k; j <= last && ranges[j].start < e; j++) {
-                    uintptr_t cs = s > ranges[j].start ? s : ranges[j].start, ce = e < ranges[j].end ? e : ranges[j].end;
-                    if (cs < ce) fn(&ranges[j], cs, ce, scan_vec[i].categories);
-                }
-            }
-            if (a.walk_end <= cur || n < (long)(sizeof scan_vec / sizeof scan_vec[0])) break;
-            cur = a.walk_end;
-        }
+        int rc = scan_ranges(g, last, flags, fn);
+        if (rc != 0) return rc;
         g = last + 1;
     }
     return 0;
@@ -936,7 +919,6 @@ static void refresh_shadow(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t c
     int zero = !(cat & (PAGE_IS_PRESENT_ | PAGE_IS_SWAPPED_)) || (cat & PAGE_IS_PFNZERO_);
     if (!zero) {
         for (uintptr_t p = s; p < e; p += PAGE) memcpy(shadow_page(p), (const void *)p, PAGE);
-        stat_copied += (e - s) / PAGE;
         return;
     }
     for (uintptr_t p = s; p < e;) {
@@ -951,11 +933,13 @@ static void refresh_shadow(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t c
 
 static int uffd_protect(void) {
     uint64_t t0 = now_ns();
+    /* One range at a time, each checked: a mapping that is not registered fails with EPERM. */
+    const uint64_t flags = PM_SCAN_WP_MATCHING_ | PM_SCAN_CHECK_WPASYNC_;
     for (uint32_t i = 0; i < nranges; i++) {
-        int rc = pm_scan(&ranges[i], PM_SCAN_WP_MATCHING_, refresh_shadow);
+        int rc = scan_ranges(i, i, flags, refresh_shadow);
         if (rc == -EPERM) {
             if (uffd_register(&ranges[i]) != 0) return -1;
-            rc = pm_scan(&ranges[i], PM_SCAN_WP_MATCHING_, refresh_shadow);
+            rc = scan_ranges(i, i, flags, refresh_shadow);
         }
         if (rc != 0) {
             snprintf(err, sizeof err, "PAGEMAP_SCAN of %#lx-%#lx failed: %s (set CAPE_TRACKER=mprotect)",
@@ -979,6 +963,7 @@ static uint32_t mark_dirty(cape_range_t *r, uint64_t idx, uintptr_t page, uint32
     }
     s |= flags;
     r->state[idx] = s;
+    if (flags & SCANNED) scanned_any = 1;
     return s;
 }
 
@@ -987,17 +972,15 @@ static void collect_pages(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t ca
     for (uintptr_t p = s; p < e; p += PAGE) mark_dirty(r, (p - r->start) / PAGE, p, 0);
 }
 
-static uint64_t uffd_collect(void) {
+static void uffd_collect(void) {
     uint64_t t0 = now_ns();
-    if (pm_scan_all(0, collect_pages) != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
+    if (scan_inside_region(0, collect_pages) != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
     stat_ns += now_ns() - t0;
-    return dirty_count;
 }
 
 static void snapshot(cape_range_t *r, uint64_t idx, uintptr_t page) {
     uint32_t s = mark_dirty(r, idx, page, SNAP | SCANNED);
     memcpy(twin_base + (uint64_t)((s & SLOT_MASK) - 2) * PAGE, (const void *)page, PAGE);
-    stat_copied++;
 }
 
 static void snapshot_pages(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t cat) {
@@ -1014,7 +997,7 @@ static void uffd_section_begin(void) {
         int i = page ? find_range(page) : -1;
         if (i >= 0) snapshot(&ranges[i], (page - ranges[i].start) / PAGE, page);
     }
-    if (pm_scan_all(PM_SCAN_WP_MATCHING_, snapshot_pages) != 0)
+    if (scan_inside_region(PM_SCAN_WP_MATCHING_, snapshot_pages) != 0)
         cape_die("PAGEMAP_SCAN failed at the start of a critical, ordered or locked section (set CAPE_TRACKER=mprotect)");
     __atomic_store_n(&section_active, 1, __ATOMIC_SEQ_CST);
     stat_ns += now_ns() - t0;
@@ -1034,7 +1017,7 @@ static void section_pages_found(cape_range_t *r, uintptr_t s, uintptr_t e, uint6
 
 static uint32_t uffd_section_end(void) {
     uint64_t t0 = now_ns();
-    if (pm_scan_all(PM_SCAN_WP_MATCHING_, section_pages_found) != 0)
+    if (scan_inside_region(PM_SCAN_WP_MATCHING_, section_pages_found) != 0)
         cape_die("PAGEMAP_SCAN failed at the end of a critical, ordered or locked section (set CAPE_TRACKER=mprotect)");
     stat_ns += now_ns() - t0;
     return section_count;
@@ -1049,6 +1032,8 @@ static uint8_t *uffd_writable_twin(cape_range_t *r, uint64_t idx, uintptr_t page
 /* After the exchange: pages a scan in the region protected again hold content newer than their
    shadow and will not show as written at the next arming. */
 static void uffd_reset(void) {
+    if (!scanned_any) return;
+    scanned_any = 0;
     uint64_t t0 = now_ns();
     uint64_t n = dirty_count;
     for (uint64_t i = 0; i < n; i++) {
@@ -1057,7 +1042,6 @@ static void uffd_reset(void) {
         if (k < 0) continue;
         if (ranges[k].state[(page - ranges[k].start) / PAGE] & SCANNED) {
             memcpy(shadow_page(page), (const void *)page, PAGE);
-            stat_copied++;
         }
     }
     stat_ns += now_ns() - t0;

@@ -34,7 +34,7 @@ final class Channel {
         cape_tracker_exclude(UInt(bitPattern: p), UInt(bitPattern: p) + UInt(bytes))
         // What trim keeps is committed once, at start: encoding and receiving into fresh shared
         // pages costs a fault per page (a few ms per 10 MB exchanged).
-        cape_channel_populate(p, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(min(Channel.keep, capacity)))
+        cape_channel_populate(p, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(min(Int(CAPE_CHANNEL_KEEP), capacity)))
     }
 
     /// Starts cape-proxy with the launcher's environment, our channel and our pid.
@@ -119,10 +119,8 @@ final class Channel {
     }
 
     /// Returns committed channel memory to the kernel after an unusually large exchange.
-    static let keep = 64 << 20
-
     func trim(used: Int) {
-        let keep = Channel.keep
+        let keep = Int(CAPE_CHANNEL_KEEP)
         if used > keep { cape_channel_release(fd, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(keep), UInt64(used - keep)) }
     }
 }

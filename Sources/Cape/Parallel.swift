@@ -310,19 +310,26 @@ enum Region {
             }
         }
         for s in segments where s.rank != Runtime.rank || raced {
-            // The pages the diff touches, as contiguous spans, made writable in one call each.
-            var spanStart: UInt = 0, spanEnd: UInt = 0
-            for run in Diff.Runs(s.payload, bytes: s.diffBytes) {
-                let lo = run.address & ~4095, hi = (run.end + 4095) & ~4095
-                if lo > spanEnd {
-                    if spanEnd > spanStart { cape_tracker_before_write(spanStart, spanEnd) }
-                    spanStart = lo
-                }
-                spanEnd = max(spanEnd, hi)
-            }
-            if spanEnd > spanStart { cape_tracker_before_write(spanStart, spanEnd) }
+            if usesUffd { dropProtection(s) }
             Diff.applyInPlace(s.payload, bytes: s.diffBytes)
         }
+    }
+
+    /// The uffd tracker leaves memory write-protected outside regions (the mprotect tracker does not).
+    private static let usesUffd = cape_tracker_backend() == Int32(CAPE_TRACKER_UFFD.rawValue)
+
+    /// Makes the pages a diff touches writable, one call per contiguous span, instead of a fault per page.
+    private static func dropProtection(_ s: Segment.View) {
+        var spanStart: UInt = 0, spanEnd: UInt = 0
+        for run in Diff.Runs(s.payload, bytes: s.diffBytes) {
+            let lo = run.address & ~4095, hi = (run.end + 4095) & ~4095
+            if lo > spanEnd {
+                if spanEnd > spanStart { cape_tracker_before_write(spanStart, spanEnd) }
+                spanStart = lo
+            }
+            spanEnd = max(spanEnd, hi)
+        }
+        if spanEnd > spanStart { cape_tracker_before_write(spanStart, spanEnd) }
     }
 
     /// The main stack above the region's entry holds the frames of its callers, and their unwritten

@@ -18,6 +18,22 @@ public struct ProfileRow: Equatable, Sendable {
 
     public var join: Double { track + encode + exchange + apply }
     public var total: Double { fork + compute + join }
+
+    public init(region: String = "", source: String = "", calls: Int = 0, barriers: Int = 0, fork: Double = 0,
+                compute: Double = 0, track: Double = 0, encode: Double = 0, exchange: Double = 0, apply: Double = 0,
+                bytesSent: Int = 0, bytesReceived: Int = 0, dirtyPages: Int = 0) {
+        self.region = region; self.source = source; self.calls = calls; self.barriers = barriers
+        self.fork = fork; self.compute = compute; self.track = track; self.encode = encode
+        self.exchange = exchange; self.apply = apply
+        self.bytesSent = bytesSent; self.bytesReceived = bytesReceived; self.dirtyPages = dirtyPages
+    }
+
+    /// Adds another call's counts and times.
+    public mutating func add(_ o: ProfileRow) {
+        calls += o.calls; barriers += o.barriers
+        fork += o.fork; compute += o.compute; track += o.track; encode += o.encode; exchange += o.exchange; apply += o.apply
+        bytesSent += o.bytesSent; bytesReceived += o.bytesReceived; dirtyPages += o.dirtyPages
+    }
 }
 
 public struct ProfileReport: Sendable {
@@ -67,6 +83,19 @@ public struct ProfileReport: Sendable {
         }
         guard sawHeader else { throw .noHeader }
         return ProfileReport(title: title, rows: rows)
+    }
+
+    public init(title: String, rows: [ProfileRow]) { self.title = title; self.rows = rows }
+
+    /// The file format that `parse` reads: a `#` title line, the header, one row per region.
+    public func csv() -> String {
+        var text = "# \(title)\n" + Self.columns.joined(separator: ",") + "\n"
+        let s = { (v: Double) in Self.fixed(v, 9) }
+        for r in rows {
+            text += [r.region, r.source, "\(r.calls)", "\(r.barriers)", s(r.fork), s(r.compute), s(r.track), s(r.encode),
+                     s(r.exchange), s(r.apply), "\(r.bytesSent)", "\(r.bytesReceived)", "\(r.dirtyPages)"].joined(separator: ",") + "\n"
+        }
+        return text
     }
 
     /// A fixed-width table, regions in order of total time, times in milliseconds.

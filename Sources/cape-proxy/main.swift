@@ -43,7 +43,7 @@ cape_die_with_parent()
 if getppid() != appPid { exit(1) }
 
 guard let base = cape_map_channel(fd, size) else { fail("cape-proxy cannot map the channel (\(String(cString: strerror(errno))))") }
-cape_channel_populate(base, min(size, UInt64(CAPE_CHANNEL_CONTROL) + (64 << 20)))
+cape_channel_populate(base, min(size, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(CAPE_CHANNEL_KEEP)))
 let control = base.assumingMemoryBound(to: cape_channel_t.self)
 let data = base + Int(CAPE_CHANNEL_CONTROL)
 let capacity = Int(size) - Int(CAPE_CHANNEL_CONTROL)

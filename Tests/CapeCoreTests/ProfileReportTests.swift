@@ -42,6 +42,16 @@ struct ProfileReportTests {
         #expect(s.contains("height=\"150.0\" fill=\"#59a14f\""))
     }
 
+    @Test("what csv() writes, parse() reads back")
+    func roundTrip() throws {
+        let r = try ProfileReport.parse(Self.sample)
+        let again = try ProfileReport.parse(r.csv())
+        #expect(again.title == r.title && again.rows == r.rows)
+        var sum = ProfileRow(calls: 1, fork: 0.5, bytesSent: 7)
+        sum.add(ProfileRow(calls: 2, barriers: 3, fork: 0.25, dirtyPages: 4))
+        #expect(sum == ProfileRow(calls: 3, barriers: 3, fork: 0.75, bytesSent: 7, dirtyPages: 4))
+    }
+
     @Test("files that are not profiles are refused with the reason")
     func refused() {
         #expect(throws: ProfileReport.Problem.noHeader) { try ProfileReport.parse("hello\n") }

@@ -68,8 +68,8 @@ enum cape_tracker_backend { CAPE_TRACKER_MPROTECT = 0, CAPE_TRACKER_UFFD = 1 };
    reservation for the shadow copy. Returns 0, or -1 with the reason in cape_tracker_error(). */
 int cape_tracker_use_uffd(void *shadow, size_t shadow_bytes);
 int cape_tracker_backend(void);
-/* Time (ns) and pages of the tracker's own work since the last call: arming, scanning, copying. */
-void cape_tracker_take_stats(uint64_t *ns, uint64_t *pages_copied);
+/* Time (ns) of the uffd tracker's own work since the last call: arming, scanning, copying. */
+uint64_t cape_tracker_take_ns(void);
 
 enum cape_range_kind { CAPE_RANGE_DATA = 0, CAPE_RANGE_HEAP = 1, CAPE_RANGE_ANON = 2, CAPE_RANGE_STACK = 3 };
 
