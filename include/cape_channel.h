@@ -5,13 +5,22 @@
  * and the proxy appends the segments of the other ranks.
  *
  * Contract:
- *  - One request at a time. The program fills `op`, `arg0..2` and `len`, then increments `request`
- *    (release) and wakes it with FUTEX_WAKE. The proxy sleeps on `request` with FUTEX_WAIT: it never
- *    spins, so a computing rank keeps its core.
+ *  - `request` is the proxy's doorbell: whoever wants its attention increments it (release) and
+ *    wakes it with FUTEX_WAKE. The proxy sleeps on it with FUTEX_WAIT, so a computing rank keeps its
+ *    core (when the proxy serves other hosts it also wakes on a timeout, see cape-proxy).
+ *  - Main requests, one at a time (the exchanges, broadcasts, start and end): the program fills
+ *    `op`, `arg0..2` and `len`, increments `main_seq`, then rings the doorbell.
  *  - The proxy answers by filling `status`, `len`, `result0..3` (and the data area), then increments
  *    `response` (release) and wakes it. The program sleeps on `response` with a timeout and checks,
  *    at every timeout, that the proxy process still lives.
  *  - `status` 0 is success; otherwise `message` holds a NUL-terminated reason that the program prints.
+ *  - Shared-state requests (include/cape_shared.h) of a rank whose host is not rank 0's: one slot
+ *    per local thread, so threads ask at once. The thread fills its slot's request, sets `state` to
+ *    CAPE_SLOT_POSTED (release) and rings the doorbell; the proxy forwards it to rank 0's proxy,
+ *    stores the answer and sets CAPE_SLOT_DONE (release, FUTEX_WAKE on `state`); the thread takes
+ *    the answer and sets CAPE_SLOT_FREE. A log append's entry is at the start of the data area, a
+ *    log read's bytes land in the rank's copy of the shared region. Main requests and slot requests
+ *    of one rank never overlap: an exchange starts only when every local thread has arrived.
  *  - The proxy only moves bytes. It never interprets a segment beyond its first 16 bytes
  *    (magic, rank, total length).
  *  - The data area is sparse: memory is committed only where it is written.
@@ -21,7 +30,8 @@
 
 #include <stdint.h>
 
-#define CAPE_CHANNEL_CONTROL 4096u
+#define CAPE_CHANNEL_CONTROL 16384u
+#define CAPE_CHANNEL_SLOTS 66u /* the sequential main thread, then one per local thread */
 /* Data bytes at the start of the channel that stay committed between exchanges (both sides
    commit them at start; the program releases what an exchange used beyond them). */
 #define CAPE_CHANNEL_KEEP (64u << 20)
@@ -42,14 +52,29 @@ enum cape_op {
     CAPE_OP_FINALIZE = 4,
     /* Abort the whole job: MPI_Abort with arg0 as the code. */
     CAPE_OP_ABORT = 5,
+    /* Map the rank's shared-state region (include/cape_shared.h): the program's descriptor arg0,
+       of arg1 bytes. arg2 = 1 for rank 0 of a job on several hosts: its proxy then serves the
+       other hosts' shared-state requests on it. */
+    CAPE_OP_SHARE = 6,
 };
+
+enum cape_slot_state { CAPE_SLOT_FREE = 0, CAPE_SLOT_POSTED = 1, CAPE_SLOT_BUSY = 2, CAPE_SLOT_DONE = 3 };
+
+typedef struct cape_slot {
+    uint32_t state;             /* futex word, enum cape_slot_state */
+    uint32_t op;                /* enum cape_shared_op */
+    uint64_t arg[4];
+    uint64_t result[2];
+    uint64_t reserved;
+} cape_slot_t;
 
 typedef struct cape_channel {
     uint32_t magic;
     uint32_t version;
     uint64_t capacity;          /* bytes of the data area */
     /* request side, written by the program */
-    uint32_t request;           /* futex word: incremented per request */
+    uint32_t request;           /* futex word: the doorbell */
+    uint32_t main_seq;          /* incremented per main request */
     uint32_t op;
     uint64_t arg0, arg1, arg2;
     uint64_t len;               /* bytes of input in the data area */
@@ -59,8 +84,12 @@ typedef struct cape_channel {
     uint64_t result0, result1, result2, result3;
     uint64_t out_len;           /* bytes of output in the data area */
     char message[512];
+    uint8_t pad[16];            /* the slots start on a cache line */
+    cape_slot_t slots[CAPE_CHANNEL_SLOTS];
 } cape_channel_t;
 
-_Static_assert(sizeof(cape_channel_t) <= CAPE_CHANNEL_CONTROL, "control block fits its page");
+_Static_assert(sizeof(cape_slot_t) == 64, "a slot is a cache line");
+_Static_assert(__builtin_offsetof(cape_channel_t, slots) % 64 == 0, "slots on cache lines");
+_Static_assert(sizeof(cape_channel_t) <= CAPE_CHANNEL_CONTROL, "control block fits before the data");
 
 #endif

@@ -26,6 +26,12 @@ static int futex_wait_op(uint32_t *word, uint32_t expected, int timeout_ms, int 
 int cape_futex_wait(uint32_t *word, uint32_t expected, int timeout_ms) {
     return futex_wait_op(word, expected, timeout_ms, FUTEX_WAIT);
 }
+int cape_futex_wait_us(uint32_t *word, uint32_t expected, long timeout_us) {
+    struct timespec ts = { timeout_us / 1000000, (timeout_us % 1000000) * 1000L };
+    long r = syscall(SYS_futex, word, FUTEX_WAIT, expected, &ts, NULL, 0);
+    if (r == -1 && errno == ETIMEDOUT) return -1;
+    return 0;
+}
 void cape_futex_wake(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, 1, NULL, NULL, 0); }
 int cape_futex_wait_private(uint32_t *word, uint32_t expected, int timeout_ms) {
     return futex_wait_op(word, expected, timeout_ms, FUTEX_WAIT_PRIVATE);
@@ -59,3 +65,5 @@ void cape_channel_release(int fd, uint64_t offset, uint64_t len) {
 }
 
 void cape_die_with_parent(void) { prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
+
+void cape_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

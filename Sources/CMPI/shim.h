@@ -6,3 +6,4 @@ static inline MPI_Datatype cape_mpi_byte(void) { return MPI_BYTE; }
 static inline MPI_Datatype cape_mpi_uint64(void) { return MPI_UINT64_T; }
 static inline MPI_Status *cape_mpi_status_ignore(void) { return MPI_STATUS_IGNORE; }
 static inline MPI_Status *cape_mpi_statuses_ignore(void) { return MPI_STATUSES_IGNORE; }
+static inline int cape_mpi_any_source(void) { return MPI_ANY_SOURCE; }

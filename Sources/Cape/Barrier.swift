@@ -10,8 +10,6 @@ enum Sync {
     /// Sync points passed so far (barriers and region ends of teams larger than one); the same on
     /// every rank. Written only while every local thread waits in a barrier or after the join.
     nonisolated(unsafe) static var epoch: UInt64 = 0
-    /// Threads of the current region hosted by rank 0 (they run ordered loops).
-    nonisolated(unsafe) static var firstRankThreads = 1
     /// Local threads of the current region on this rank.
     nonisolated(unsafe) static var localThreads = 1
 

@@ -79,16 +79,15 @@ final class Channel {
 
     /// One request, answered when the proxy is done. Checks once a second that the proxy lives:
     /// a dead proxy ends the program with a message instead of a hang.
-    func call(_ op: cape_op, arg0: UInt64 = 0, arg1: UInt64 = 0, len: Int = 0) -> Answer {
+    func call(_ op: cape_op, arg0: UInt64 = 0, arg1: UInt64 = 0, arg2: UInt64 = 0, len: Int = 0) -> Answer {
         control.pointee.op = op.rawValue
         control.pointee.arg0 = arg0
         control.pointee.arg1 = arg1
+        control.pointee.arg2 = arg2
         control.pointee.len = UInt64(len)
         let before = withUnsafeMutablePointer(to: &control.pointee.response) { cape_load_acquire_u32($0) }
-        withUnsafeMutablePointer(to: &control.pointee.request) { w in
-            cape_store_release_u32(w, cape_load_acquire_u32(w) &+ 1)
-            cape_futex_wake(w)
-        }
+        withUnsafeMutablePointer(to: &control.pointee.main_seq) { cape_store_release_u32($0, cape_load_acquire_u32($0) &+ 1) }
+        ringDoorbell()
         withUnsafeMutablePointer(to: &control.pointee.response) { w in
             var spins = 0
             while cape_load_acquire_u32(w) == before {
@@ -101,6 +100,40 @@ final class Channel {
             fatal("the MPI proxy failed: \(msg)")
         }
         return Answer(outLen: Int(control.pointee.out_len), result0: control.pointee.result0, result1: control.pointee.result1)
+    }
+
+    private func ringDoorbell() {
+        withUnsafeMutablePointer(to: &control.pointee.request) { w in
+            _ = cape_fetch_add_u32(w, 1)
+            cape_futex_wake(w)
+        }
+    }
+
+    /// A shared-state operation of a rank away from rank 0's host (include/cape_shared.h): the
+    /// calling thread's slot carries it to the proxy, which answers once rank 0's proxy has. A
+    /// log append's entry must be at the start of the data area.
+    func shared(_ op: cape_shared_op, _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> (UInt64, UInt64) {
+        let index = Int(cape_self()!.pointee.local_index) + 1
+        precondition(index >= 0 && index < Int(CAPE_CHANNEL_SLOTS), "Channel.shared: no slot for local thread \(index - 1)")
+        let s = withUnsafeMutablePointer(to: &control.pointee.slots) {
+            UnsafeMutableRawPointer($0).assumingMemoryBound(to: cape_slot_t.self) + index
+        }
+        s.pointee.op = op.rawValue
+        s.pointee.arg = (a, b, c, d)
+        withUnsafeMutablePointer(to: &s.pointee.state) { cape_store_release_u32($0, UInt32(CAPE_SLOT_POSTED.rawValue)) }
+        ringDoorbell()
+        withUnsafeMutablePointer(to: &s.pointee.state) { w in
+            var spins = 0
+            while true {
+                let v = cape_load_acquire_u32(w)
+                if v == UInt32(CAPE_SLOT_DONE.rawValue) { break }
+                if spins < 2000 { spins += 1; cape_cpu_relax(); continue }
+                if cape_futex_wait(w, v, 1000) != 0 { checkProxy() }
+            }
+        }
+        let r = s.pointee.result
+        withUnsafeMutablePointer(to: &s.pointee.state) { cape_store_release_u32($0, UInt32(CAPE_SLOT_FREE.rawValue)) }
+        return (r.0, r.1)
     }
 
     func checkProxy() {

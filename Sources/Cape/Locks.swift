@@ -3,8 +3,9 @@
 //
 // Lock state never lives in the program's memory (a lock word there would be a write like any
 // other, and two ranks taking the lock would conflict). It lives in a table keyed by the lock's
-// address, the same on every rank: in the memory the ranks of a host share while a region runs,
-// and in a table of the rank's own for sequential code, where every rank runs alone.
+// address, the same on every rank: inside a region in what the ranks share (SharedState: the home
+// host's memory, reached through the proxies from other hosts), and in a table of the rank's own
+// for sequential code, where every rank runs alone.
 //
 // What the holder writes must be visible to the next holder before it enters, as on shared memory:
 // the protected code is a section (see Sections.swift), whose writes travel through the section
@@ -15,43 +16,36 @@ import CCapeShim
 import CCapeSys
 import Glibc
 
+/// The team-wide locks, by key. On rank 0's host (and for sequential code) they are words of a
+/// table in memory, taken with compare-and-swap and waited for on a futex; elsewhere every
+/// operation is a request to rank 0's proxy, and waiting is a loop of attempts with back-off.
 enum LockTable {
-    static let entries = 4096
-    static let entryWords = 2 // key (u64), then lock word (u32) and nest count (u32)
-    static let bytes = entries * entryWords * 8
-    nonisolated(unsafe) static var shared: UnsafeMutablePointer<UInt64>?
-    nonisolated(unsafe) static var local: UnsafeMutablePointer<UInt64>?
-
     static let unnamedCritical: UInt = 1
     static let atomicBlock: UInt = 2
     static let atomicInstruction: UInt = 3
 
-    /// The table that serves the calling thread: the team-wide one inside a region.
-    static func table() -> UnsafeMutablePointer<UInt64> {
-        Region.running ? shared! : local!
-    }
+    /// Sequential code's table: the lock-table part of a region laid out like the shared state.
+    nonisolated(unsafe) static let local: UnsafeMutableRawPointer = {
+        let bytes = Int(CAPE_LOCKS_OFFSET + CAPE_LOCKS_BYTES)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        return p
+    }()
 
-    /// The entry of the lock at `key`, created unlocked on first use.
-    static func entry(_ key: UInt) -> (word: UnsafeMutablePointer<UInt32>, count: UnsafeMutablePointer<UInt32>) {
-        if Region.tracking && !SectionLog.active {
-            // Ranks on several hosts share no memory for lock words and the section log.
-            fatal("critical sections, locks and atomics inside a region are not supported yet when the ranks run on several hosts (run the ranks on one host)")
+    /// The word of `key` when the table serving the calling thread is in this process's memory;
+    /// nil when it is at rank 0's host and this rank is elsewhere.
+    private static func word(_ key: UInt) -> UnsafeMutablePointer<UInt32>? {
+        let base: UnsafeMutableRawPointer
+        if Region.running {
+            guard SharedState.home else { return nil }
+            base = SharedState.base!
+        } else {
+            base = local
         }
-        let t = table()
-        var h = UInt64(key) &* 0x9E37_79B9_7F4A_7C15
-        h ^= h >> 29
-        var i = Int(h % UInt64(entries))
-        for _ in 0..<entries {
-            let k = t + i * entryWords
-            var current = cape_load_acquire_u64(k)
-            if current == 0 && cape_cas_u64(k, &current, UInt64(key)) != 0 { current = UInt64(key) }
-            if current == UInt64(key) {
-                let w = UnsafeMutableRawPointer(k + 1).assumingMemoryBound(to: UInt32.self)
-                return (w, w + 1)
-            }
-            i = (i + 1) % entries
+        guard let w = cape_shared_lock_word(base, UInt64(key)) else {
+            fatal("more than \(CAPE_LOCK_ENTRIES) distinct locks and named critical sections are in use (destroy unused locks)")
         }
-        fatal("more than \(entries) distinct locks and named critical sections are in use (destroy unused locks)")
+        return w
     }
 
     /// Identity of the calling task, unique over all ranks, never 0 (0 is "free"): the thread, and
@@ -64,6 +58,66 @@ enum LockTable {
         return 0x8000_0000 | UInt32(truncatingIfNeeded: Runtime.rank & 0x7fff) << 16 | local << 8 | level
     }
 
+    static func tryLock(_ key: UInt, _ me: UInt32) -> Bool {
+        if let w = word(key) { return cape_cas_u32(w, 0, me) != 0 }
+        return SharedState.perform(CAPE_SH_LOCK_TRY, UInt64(key), UInt64(me)).0 == 1
+    }
+
+    static func lock(_ key: UInt, _ me: UInt32) {
+        guard let w = word(key) else {
+            var backoff = SharedState.Backoff()
+            while !tryLock(key, me) { backoff.pause() }
+            return
+        }
+        Word.lock(w, me)
+    }
+
+    static func unlock(_ key: UInt) {
+        if let w = word(key) { Word.unlock(w); return }
+        _ = SharedState.perform(CAPE_SH_LOCK_RELEASE, UInt64(key))
+    }
+
+    /// The holder of `key` (0: free) and its nest count.
+    static func state(_ key: UInt) -> (holder: UInt32, count: UInt32) {
+        if let w = word(key) { return (cape_load_acquire_u32(w), cape_load_acquire_u32(w + 1)) }
+        let r = SharedState.perform(CAPE_SH_LOCK_GET, UInt64(key))
+        return (UInt32(truncatingIfNeeded: r.0), UInt32(truncatingIfNeeded: r.1))
+    }
+
+    static func setCount(_ key: UInt, _ count: UInt32) {
+        if let w = word(key) { cape_store_release_u32(w + 1, count); return }
+        _ = SharedState.perform(CAPE_SH_LOCK_SET_COUNT, UInt64(key), UInt64(count))
+    }
+
+    /// omp_init_lock and omp_destroy_lock: free, with a nest count of 0.
+    static func reset(_ key: UInt) {
+        if let w = word(key) {
+            cape_store_release_u32(w, 0)
+            cape_store_release_u32(w + 1, 0)
+            return
+        }
+        _ = SharedState.perform(CAPE_SH_LOCK_RESET, UInt64(key))
+    }
+
+    /// Waits until `key` looks free, holding nothing.
+    static func waitFree(_ key: UInt) {
+        guard let w = word(key) else {
+            var backoff = SharedState.Backoff()
+            while state(key).holder != 0 { backoff.pause() }
+            return
+        }
+        var spins = 0
+        while true {
+            let v = cape_load_acquire_u32(w)
+            if v == 0 { return }
+            if spins < 200 { spins += 1; cape_cpu_relax(); continue }
+            _ = cape_futex_wait(w, v, 5)
+        }
+    }
+}
+
+/// A lock word in memory (the rank's section mutex, and lock-table words on the home host).
+enum Word {
     static func tryLock(_ w: UnsafeMutablePointer<UInt32>, _ me: UInt32) -> Bool {
         cape_cas_u32(w, 0, me) != 0
     }
@@ -92,60 +146,48 @@ enum Exclusion {
     private static func localId() -> UInt32 { UInt32(Int(cape_self()!.pointee.local_index) + 2) }
     private static var nested: Bool { cape_load_acquire_u32(owner) == localId() }
 
-    /// Waits until `word` looks free, holding nothing: the rank's section mutex is held only while
-    /// protected code runs, never while waiting for a team-wide lock (whose holder may be a local
-    /// thread that needs the mutex to release it).
-    private static func waitFree(_ word: UnsafeMutablePointer<UInt32>) {
-        var spins = 0
-        while true {
-            let v = cape_load_acquire_u32(word)
-            if v == 0 { return }
-            if spins < 200 { spins += 1; cape_cpu_relax(); continue }
-            _ = cape_futex_wait(word, v, 5)
-        }
-    }
-
-    /// Enters a section: the team-wide lock `word` (nil: the caller already holds its turn, as for
+    /// Enters a section: the team-wide lock `key` (nil: the caller already holds its turn, as for
     /// ordered blocks) and the rank's section mutex, then catches up with the log.
-    static func acquire(_ word: UnsafeMutablePointer<UInt32>?) {
+    /// The rank's section mutex is held only while protected code runs, never while waiting for a
+    /// team-wide lock (whose holder may be a local thread that needs the mutex to release it).
+    static func acquire(_ key: UInt?) {
         let me = LockTable.me()
         guard tracked else {
-            if let word { LockTable.lock(word, me) }
+            if let key { LockTable.lock(key, me) }
             return
         }
         if nested {
             SectionLog.leave()
-            if let word { LockTable.lock(word, me) }
+            if let key { LockTable.lock(key, me) }
             depth += 1
             SectionLog.enter()
             return
         }
         let id = localId()
         while true {
-            if let word { waitFree(word) }
-            LockTable.lock(owner, id)
-            if word == nil || LockTable.tryLock(word!, me) { break }
-            LockTable.unlock(owner)
+            if let key { LockTable.waitFree(key) }
+            Word.lock(owner, id)
+            if key == nil || LockTable.tryLock(key!, me) { break }
+            Word.unlock(owner)
         }
         depth = 1
         SectionLog.enter()
     }
 
-    /// Like acquire, but gives up at once when `word` is taken.
-    static func tryAcquire(_ word: UnsafeMutablePointer<UInt32>) -> Bool {
+    /// Like acquire, but gives up at once when `key` is taken.
+    static func tryAcquire(_ key: UInt) -> Bool {
         let me = LockTable.me()
-        guard tracked else { return LockTable.tryLock(word, me) }
+        guard tracked else { return LockTable.tryLock(key, me) }
         if nested {
-            guard LockTable.tryLock(word, me) else { return false }
+            guard LockTable.tryLock(key, me) else { return false }
             SectionLog.leave()
             depth += 1
             SectionLog.enter()
             return true
         }
-        if cape_load_acquire_u32(word) != 0 { return false }
-        LockTable.lock(owner, localId())
-        guard LockTable.tryLock(word, me) else {
-            LockTable.unlock(owner)
+        Word.lock(owner, localId())
+        guard LockTable.tryLock(key, me) else {
+            Word.unlock(owner)
             return false
         }
         depth = 1
@@ -153,19 +195,19 @@ enum Exclusion {
         return true
     }
 
-    /// Leaves a section: its writes go to the log before `word` is released.
-    static func release(_ word: UnsafeMutablePointer<UInt32>?) {
+    /// Leaves a section: its writes go to the log before `key` is released.
+    static func release(_ key: UInt?) {
         guard tracked, nested else {
-            if let word { LockTable.unlock(word) }
+            if let key { LockTable.unlock(key) }
             return
         }
         SectionLog.leave()
-        if let word { LockTable.unlock(word) }
+        if let key { LockTable.unlock(key) }
         depth -= 1
         if depth > 0 {
             SectionLog.enter()
         } else {
-            LockTable.unlock(owner)
+            Word.unlock(owner)
         }
     }
 
@@ -176,13 +218,13 @@ enum Exclusion {
         SectionLog.leave()
         let d = depth
         depth = 0
-        LockTable.unlock(owner)
+        Word.unlock(owner)
         return d
     }
 
     static func resume(_ d: Int) {
         guard d > 0 else { return }
-        LockTable.lock(owner, localId())
+        Word.lock(owner, localId())
         depth = d
         SectionLog.enter()
     }
@@ -195,46 +237,46 @@ enum Exclusion {
 
 @_cdecl("GOMP_critical_start") public func GOMP_critical_start() {
     enter(); defer { leave() }
-    Exclusion.acquire(LockTable.entry(LockTable.unnamedCritical).word)
+    Exclusion.acquire(LockTable.unnamedCritical)
 }
 
 @_cdecl("GOMP_critical_end") public func GOMP_critical_end() {
     enter(); defer { leave() }
-    Exclusion.release(LockTable.entry(LockTable.unnamedCritical).word)
+    Exclusion.release(LockTable.unnamedCritical)
 }
 
 /// `pptr` is the program's `.gomp_critical_user_<name>` variable: its address names the section.
 @_cdecl("GOMP_critical_name_start") public func GOMP_critical_name_start(_ pptr: UnsafeMutableRawPointer?) {
     enter(); defer { leave() }
-    Exclusion.acquire(LockTable.entry(UInt(bitPattern: pptr)).word)
+    Exclusion.acquire(UInt(bitPattern: pptr))
 }
 
 @_cdecl("GOMP_critical_name_end") public func GOMP_critical_name_end(_ pptr: UnsafeMutableRawPointer?) {
     enter(); defer { leave() }
-    Exclusion.release(LockTable.entry(UInt(bitPattern: pptr)).word)
+    Exclusion.release(UInt(bitPattern: pptr))
 }
 
 @_cdecl("GOMP_atomic_start") public func GOMP_atomic_start() {
     enter(); defer { leave() }
-    Exclusion.acquire(LockTable.entry(LockTable.atomicBlock).word)
+    Exclusion.acquire(LockTable.atomicBlock)
 }
 
 @_cdecl("GOMP_atomic_end") public func GOMP_atomic_end() {
     enter(); defer { leave() }
-    Exclusion.release(LockTable.entry(LockTable.atomicBlock).word)
+    Exclusion.release(LockTable.atomicBlock)
 }
 
 // ---- inline atomic instructions (Sources/CCapeShim/atomics.c), called from the SIGTRAP handler ----
 
 @_cdecl("cape_swift_atomic_begin") func capeSwiftAtomicBegin() -> Int32 {
     guard Region.tracking else { return 0 }
-    Exclusion.acquire(LockTable.entry(LockTable.atomicInstruction).word)
+    Exclusion.acquire(LockTable.atomicInstruction)
     return 1
 }
 
 @_cdecl("cape_swift_atomic_end") func capeSwiftAtomicEnd() {
     cape_self()!.pointee.rt_depth += 1
-    Exclusion.release(LockTable.entry(LockTable.atomicInstruction).word)
+    Exclusion.release(LockTable.atomicInstruction)
     cape_self()!.pointee.rt_depth -= 1
 }
 
@@ -247,26 +289,24 @@ private func key(_ lock: UnsafeMutableRawPointer?) -> UInt {
 
 @_cdecl("omp_init_lock") public func omp_init_lock(_ lock: UnsafeMutableRawPointer?) {
     enter(); defer { leave() }
-    let e = LockTable.entry(key(lock))
-    cape_store_release_u32(e.word, 0)
-    cape_store_release_u32(e.count, 0)
+    LockTable.reset(key(lock))
 }
 
 @_cdecl("omp_destroy_lock") public func omp_destroy_lock(_ lock: UnsafeMutableRawPointer?) { omp_init_lock(lock) }
 
 @_cdecl("omp_set_lock") public func omp_set_lock(_ lock: UnsafeMutableRawPointer?) {
     enter(); defer { leave() }
-    Exclusion.acquire(LockTable.entry(key(lock)).word)
+    Exclusion.acquire(key(lock))
 }
 
 @_cdecl("omp_unset_lock") public func omp_unset_lock(_ lock: UnsafeMutableRawPointer?) {
     enter(); defer { leave() }
-    Exclusion.release(LockTable.entry(key(lock)).word)
+    Exclusion.release(key(lock))
 }
 
 @_cdecl("omp_test_lock") public func omp_test_lock(_ lock: UnsafeMutableRawPointer?) -> Int32 {
     enter(); defer { leave() }
-    return Exclusion.tryAcquire(LockTable.entry(key(lock)).word) ? 1 : 0
+    return Exclusion.tryAcquire(key(lock)) ? 1 : 0
 }
 
 @_cdecl("omp_init_nest_lock") public func omp_init_nest_lock(_ lock: UnsafeMutableRawPointer?) { omp_init_lock(lock) }
@@ -274,32 +314,35 @@ private func key(_ lock: UnsafeMutableRawPointer?) -> UInt {
 
 @_cdecl("omp_set_nest_lock") public func omp_set_nest_lock(_ lock: UnsafeMutableRawPointer?) {
     enter(); defer { leave() }
-    let e = LockTable.entry(key(lock))
-    if cape_load_acquire_u32(e.word) == LockTable.me() {
-        e.count.pointee += 1
+    let k = key(lock)
+    let s = LockTable.state(k)
+    if s.holder == LockTable.me() {
+        LockTable.setCount(k, s.count + 1)
         return
     }
-    Exclusion.acquire(e.word)
-    e.count.pointee = 1
+    Exclusion.acquire(k)
+    LockTable.setCount(k, 1)
 }
 
 @_cdecl("omp_unset_nest_lock") public func omp_unset_nest_lock(_ lock: UnsafeMutableRawPointer?) {
     enter(); defer { leave() }
-    let e = LockTable.entry(key(lock))
-    guard cape_load_acquire_u32(e.word) == LockTable.me() else { return }
-    e.count.pointee -= 1
-    if e.count.pointee == 0 { Exclusion.release(e.word) }
+    let k = key(lock)
+    let s = LockTable.state(k)
+    guard s.holder == LockTable.me() else { return }
+    LockTable.setCount(k, s.count - 1)
+    if s.count == 1 { Exclusion.release(k) }
 }
 
 @_cdecl("omp_test_nest_lock") public func omp_test_nest_lock(_ lock: UnsafeMutableRawPointer?) -> Int32 {
     enter(); defer { leave() }
-    let e = LockTable.entry(key(lock))
-    if cape_load_acquire_u32(e.word) == LockTable.me() {
-        e.count.pointee += 1
-        return Int32(e.count.pointee)
+    let k = key(lock)
+    let s = LockTable.state(k)
+    if s.holder == LockTable.me() {
+        LockTable.setCount(k, s.count + 1)
+        return Int32(s.count + 1)
     }
-    guard Exclusion.tryAcquire(e.word) else { return 0 }
-    e.count.pointee = 1
+    guard Exclusion.tryAcquire(k) else { return 0 }
+    LockTable.setCount(k, 1)
     return 1
 }
 

@@ -60,7 +60,6 @@ enum Region {
         if Runtime.settings.trace >= 3 { traceRanges() }
         current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start, local)
         Sync.localThreads = local
-        Sync.firstRankThreads = team.counts[0]
         if tracked && local > 0 && RegionHeap.enabled { cape_rheap_set_active(1) }
         ThreadPrivate.enter(base: team.bases[Runtime.rank], local: local,
                             fn: UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), data: UInt(bitPattern: data))
@@ -256,7 +255,7 @@ enum Region {
                             trackedRanges: UInt64(info.nranges), trackedBytes: info.tracked_bytes)
         let total = Segment.headerBytes + payloadBytes
         Segment.writeHeader(channel.data, rank: Runtime.rank, totalBytes: total, fingerprint: f, runCount: runs, hash: hash,
-                            diffBytes: diffBytes, outBytes: outBytes, errBytes: errBytes)
+                            logBytes: SectionLog.appended, diffBytes: diffBytes, outBytes: outBytes, errBytes: errBytes)
         let x0 = Profile.now()
         let a = channel.call(CAPE_OP_EXCHANGE, len: total)
         Profile.exchanged(since: x0, received: a.outLen - total)
@@ -280,7 +279,8 @@ enum Region {
             // Every rank has entered this exchange, so the section log is complete: its entries come
             // first, the ranks' own diffs (written later, or outside sections) after.
             RegionHeap.beforeApply(segments)
-            SectionLog.catchUp()
+            SectionLog.catchUp(total: segments.reduce(0) { $0 + $1.logBytes })
+            SectionLog.appended = 0
             apply(segments, fn: fn, data: current?.data ?? 0)
             // An idle rank learns only from the others' segments whether this was the region's end.
             RegionHeap.afterApply(segments, regionEnd: kind != .barrier && kind != .idle)

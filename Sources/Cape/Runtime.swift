@@ -71,8 +71,8 @@ func capeSwiftStart() {
         : "tracking writes with mprotect" + (Runtime.settings.tracker == .auto ? " (\(String(cString: cape_tracker_error())))" : ""))
     let masterTop = Runtime.stack(0) + Runtime.stackBytes
     cape_set_master_stack(masterTop)
-    let sharedBytes = Counters.bytes + LockTable.bytes + SectionLog.bytes
-    let counters = cape_reserve(sharedBytes, "loop counters and the section log")!
+    let sharedBytes = Int(CAPE_SHARED_BYTES)
+    let sharedRegion = cape_reserve(sharedBytes, "what the ranks share")!
 
     let localRanks = launcherValue(launch, "MPI_LOCALNRANKS").flatMap { Int($0) }
         ?? launcherValue(launch, "SLURM_NTASKS_PER_NODE").flatMap { Int($0) } ?? 1
@@ -83,31 +83,26 @@ func capeSwiftStart() {
         let channel = Channel(gib: Runtime.settings.channelGiB)
         Runtime.channel = channel
         channel.spawnProxy(path: proxyPath(launch), launcherEnv: launcherEnv(launch))
-        if launch.launcher_fd >= 0 { close(launch.launcher_fd) }
         let a = channel.call(CAPE_OP_HELLO, arg0: UInt64(mine), arg1: hostIdentity())
         Runtime.rank = Int(a.result0)
         Runtime.size = Int(a.result1)
         Runtime.capacities = (0..<Runtime.size).map { Int(channel.data.load(fromByteOffset: $0 * 16, as: UInt64.self)) }
-        let hosts = Set((0..<Runtime.size).map { channel.data.load(fromByteOffset: $0 * 16 + 8, as: UInt64.self) })
-        Counters.shared = hosts.count == 1
+        let hosts = (0..<Runtime.size).map { channel.data.load(fromByteOffset: $0 * 16 + 8, as: UInt64.self) }
+        SharedState.hosts = Set(hosts).count
+        SharedState.home = hosts[Runtime.rank] == hosts[0]
+        // Across hosts the proxy leaves without MPI_Finalize (see cape-proxy), so hydra must not see
+        // the PMI connection close before this process ends: it keeps a reference to it till exit.
+        if launch.launcher_fd >= 0 && SharedState.hosts == 1 { close(launch.launcher_fd) }
     } else {
         Runtime.capacities = [mine]
     }
-    if Runtime.size > 1 && Counters.shared { shareCounters(counters, bytes: sharedBytes) }
+    SharedState.base = sharedRegion
+    if Runtime.size > 1 { shareState(sharedRegion, bytes: sharedBytes) }
     if Runtime.size > 1 { RegionHeap.setUp(ranks: Runtime.size, rank: Runtime.rank) }
     ThreadPrivate.setUp()
     if Runtime.distributed && Runtime.rank != 0 { cape_files_redirect(Int32(Runtime.rank)) }
-    Counters.base = counters.assumingMemoryBound(to: UInt64.self)
-    LockTable.shared = (counters + Counters.bytes).assumingMemoryBound(to: UInt64.self)
-    LockTable.local = UnsafeMutablePointer<UInt64>.allocate(capacity: LockTable.bytes / 8)
-    LockTable.local!.initialize(repeating: 0, count: LockTable.bytes / 8)
-    let logBase = counters + Counters.bytes + LockTable.bytes
-    SectionLog.control = logBase.assumingMemoryBound(to: UInt64.self)
-    SectionLog.banks = logBase + SectionLog.controlBytes
-    SectionLog.active = Runtime.size > 1 && Counters.shared
-    if !Counters.shared && Runtime.rank == 0 {
-        cape_write_err("cape: the ranks run on \(Runtime.size) hosts: dynamic and guided schedules and sections are spread statically, without load balance across ranks\n")
-    }
+    _ = LockTable.local // allocated now, from the runtime arena
+    SectionLog.active = Runtime.size > 1
     if let v = env["OMP_SCHEDULE"] { RunSchedule.parse(v) }
     if let v = env["OMP_CANCELLATION"], v.lowercased() == "true" {
         fatal("cancellation (OMP_CANCELLATION=true) is not supported yet (unset OMP_CANCELLATION)")
@@ -129,7 +124,8 @@ func capeSwiftStart() {
     }
     Runtime.started = true
     Profile.on = Runtime.settings.profilePath != nil && Runtime.distributed
-    trace(1, "rank \(Runtime.rank) of \(Runtime.size), \(mine) local threads, team of \(Runtime.defaultTeam)")
+    trace(1, "rank \(Runtime.rank) of \(Runtime.size) on \(SharedState.hosts) host\(SharedState.hosts == 1 ? "" : "s")"
+        + (SharedState.home ? "" : " (away from rank 0's host)") + ", \(mine) local threads, team of \(Runtime.defaultTeam)")
 }
 
 /// Names the machine: ranks with the same identity can share memory.
@@ -149,9 +145,11 @@ private func hostIdentity() -> UInt64 {
     return h
 }
 
-/// Ranks on one host map one memory for the loop counters: rank 0 creates it, names it to the
-/// others, and removes the name once every rank has it mapped.
-private func shareCounters(_ at: UnsafeMutableRawPointer, bytes: Int) {
+/// What the ranks share (SharedState): the ranks of rank 0's host map one memory, which rank 0
+/// creates, names to the others and removes the name of once every rank has it mapped; a rank on
+/// another host maps memory of its own (its copy of the section log), which its proxy maps too.
+/// When the job spans hosts, rank 0's proxy serves the others' requests on the home memory.
+private func shareState(_ at: UnsafeMutableRawPointer, bytes: Int) {
     let channel = Runtime.channel!
     var name = ""
     var fd: Int32 = -1
@@ -161,19 +159,27 @@ private func shareCounters(_ at: UnsafeMutableRawPointer, bytes: Int) {
         name = "/cape-\(getpid())-\(String(r, radix: 16))"
         fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         if fd < 0 || ftruncate(fd, off_t(bytes)) != 0 {
-            fatal("cannot create the loop counters in /dev/shm\(name): \(errnoText()) (check that /dev/shm is writable)")
+            fatal("cannot create the shared loop counters and locks in /dev/shm\(name): \(errnoText()) (check that /dev/shm is writable)")
         }
         channel.data.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
         _ = name.withCString { strcpy(channel.data.assumingMemoryBound(to: CChar.self), $0) }
     }
     _ = channel.call(CAPE_OP_BCAST, arg0: 0, len: 64)
     if Runtime.rank != 0 {
-        name = String(cString: channel.data.assumingMemoryBound(to: CChar.self))
-        fd = shm_open(name, O_RDWR | O_CLOEXEC, 0)
-        if fd < 0 { fatal("cannot open the loop counters in /dev/shm\(name): \(errnoText()) (check that /dev/shm is writable)") }
+        if SharedState.home {
+            name = String(cString: channel.data.assumingMemoryBound(to: CChar.self))
+            fd = shm_open(name, O_RDWR | O_CLOEXEC, 0)
+            if fd < 0 { fatal("cannot open the shared loop counters and locks in /dev/shm\(name): \(errnoText()) (check that /dev/shm is writable)") }
+        } else {
+            fd = cape_memfd_create("cape-shared", UInt64(bytes))
+            if fd < 0 { fatal("cannot create memory for the shared state: \(errnoText())") }
+        }
     }
     if mmap(at, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0) == MAP_FAILED {
-        fatal("cannot map the loop counters: \(errnoText())")
+        fatal("cannot map the shared loop counters and locks: \(errnoText())")
+    }
+    if SharedState.hosts > 1 {
+        _ = channel.call(CAPE_OP_SHARE, arg0: UInt64(fd), arg1: UInt64(bytes), arg2: Runtime.rank == 0 ? 1 : 0)
     }
     close(fd)
     Region.synchronize(kind: .startup, fn: 0, data: 0, sp: 0, applyDiffs: false)

@@ -3,7 +3,9 @@
 // that enters one, even on another rank, as on shared memory; and what it prints must come out in
 // section order.
 //
-// The log: a team-wide append-only record in the memory the ranks of a host share. The thread
+// The log: a team-wide append-only record in what the ranks share (SharedState): the memory of
+// rank 0's host, which ranks of other hosts append to and read from through their proxies (a read
+// copies the complete entries into the rank's own copy, at the same offsets). The thread
 // leaving a section appends the section's writes (a diff of the pages written inside it, against
 // their content at section start) and what it printed; the thread entering the next section first
 // applies every entry it has not seen yet. Applying "adopts" the bytes: they are written to memory
@@ -20,41 +22,62 @@ import CapeCore
 import Glibc
 
 enum SectionLog {
-    static let bankBytes = 32 << 20
+    static let bankBytes = Int(CAPE_LOG_BANK_BYTES)
     /// Three banks: a rank reads the bank of epoch e while it passes the sync point that ends e,
     /// possibly after rank 0 is already in epoch e + 1; rank 0 empties the bank of e + 2 then.
-    static let bankCount = 3
-    static var bytes: Int { controlBytes + bankCount * bankBytes }
-    static let controlBytes = 4096
-    static let entryHeader = 40 // stamp (magic | epoch << 32), rank, diff, stdout and stderr bytes
+    static let bankCount = Int(CAPE_LOG_BANKS)
+    static let entryHeader = Int(CAPE_LOG_ENTRY_HEADER) // stamp (magic | epoch << 32), rank, diff, stdout and stderr bytes
     static let magic: UInt32 = 0x4345_4353 // "SCEC"
-    nonisolated(unsafe) static var control: UnsafeMutablePointer<UInt64>?
-    nonisolated(unsafe) static var banks: UnsafeMutableRawPointer?
-    /// Sections go through the log: several ranks on one host.
+    /// Sections go through the log: a team spread over several ranks.
     nonisolated(unsafe) static var active = false
+    private nonisolated(unsafe) static var epochSeen: UInt64 = .max
     private nonisolated(unsafe) static var applied = 0
-    private nonisolated(unsafe) static var appliedEpoch: UInt64 = .max
+    /// Away from the home host: how much of the bank this rank's copy holds.
+    private nonisolated(unsafe) static var copied = 0
+    /// What this rank appended since the last sync point (it travels in its segment header).
+    nonisolated(unsafe) static var appended = 0
     private nonisolated(unsafe) static var outMark: off_t = 0
     private nonisolated(unsafe) static var errMark: off_t = 0
     private nonisolated(unsafe) static let maskScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
 
-    private static func tail(_ bank: Int) -> UnsafeMutablePointer<UInt64> { control! + bank * 8 }
+    private static func tailOffset(_ bank: Int) -> UInt64 { UInt64(CAPE_LOG_TAILS_OFFSET) + UInt64(bank * 8) }
+    private static func bankBase(_ bank: Int) -> UnsafeMutableRawPointer {
+        SharedState.base! + Int(CAPE_LOG_BANKS_OFFSET) + bank * bankBytes
+    }
+    private static var stamp: UInt64 { UInt64(magic) | UInt64(truncatingIfNeeded: Sync.epoch) << 32 }
 
     /// Rank 0, at the start of epoch `epoch`: empties the bank that epoch + 1 uses.
     static func prepare(epoch: UInt64) {
-        guard Runtime.rank == 0, let _ = control else { return }
-        cape_store_release_u64(tail(Int((epoch + 1) % UInt64(bankCount))), 0)
+        guard Runtime.rank == 0, SharedState.base != nil else { return }
+        cape_store_release_u64(SharedState.word(tailOffset(Int((epoch + 1) % UInt64(bankCount)))), 0)
     }
 
     /// Applies the entries of the current epoch this rank has not applied yet; rank 0 prints what
-    /// other ranks printed in their sections.
-    static func catchUp() {
+    /// other ranks printed in their sections. `total`: at a sync point, the bytes every rank
+    /// appended in the epoch (then nothing is in flight, and a rank away from the home host asks
+    /// for the log only when it lacks some).
+    static func catchUp(total: Int? = nil) {
         guard active else { return }
         let bank = Int(Sync.epoch % UInt64(bankCount))
-        if appliedEpoch != Sync.epoch { appliedEpoch = Sync.epoch; applied = 0 }
-        let end = Int(cape_load_acquire_u64(tail(bank)))
-        let base = banks! + bank * bankBytes
-        let stamp = UInt64(magic) | UInt64(truncatingIfNeeded: Sync.epoch) << 32
+        if epochSeen != Sync.epoch { epochSeen = Sync.epoch; applied = 0; copied = 0 }
+        let base = bankBase(bank)
+        let end: Int
+        if SharedState.home {
+            end = Int(cape_load_acquire_u64(SharedState.word(tailOffset(bank))))
+        } else if let total, total <= applied {
+            end = applied
+        } else {
+            // Entries still being written at home are fetched again until they are complete.
+            var backoff = SharedState.Backoff()
+            while true {
+                let r = SharedState.perform(CAPE_SH_LOG_READ, UInt64(bank), UInt64(copied), stamp)
+                copied = Int(r.0)
+                if r.0 >= r.1 { break }
+                backoff.pause()
+            }
+            end = copied
+        }
+        let stamp = self.stamp
         while applied < end {
             let e = base + applied
             // Reserved, maybe still being written by a section of another lock: wait for its stamp.
@@ -160,12 +183,9 @@ enum SectionLog {
         e.storeBytes(of: UInt64(err), toByteOffset: 32, as: UInt64.self)
         let size = (entryHeader + diff + out + err + 7) & ~7
         let bank = Int(Sync.epoch % UInt64(bankCount))
-        let start = Int(cape_fetch_add_u64(tail(bank), UInt64(size)))
-        if start + size > bankBytes { fatal(full) }
-        let dst = banks! + bank * bankBytes + start
-        memcpy(dst + 8, e + 8, size - 8)
-        let stamp = UInt64(magic) | UInt64(truncatingIfNeeded: Sync.epoch) << 32
-        cape_store_release_u64(dst.assumingMemoryBound(to: UInt64.self), stamp)
+        let start = SharedState.perform(CAPE_SH_LOG_APPEND, UInt64(bank), UInt64(size), stamp, entry: UnsafeRawPointer(e)).0
+        if start == .max { fatal(full) }
+        appended += size
         if Runtime.settings.trace >= 3 {
             var desc = ""
             for run in Diff.Runs(UnsafeRawPointer(e + entryHeader), bytes: diff) { desc += " \(symbol(run.address))+\(run.words)w" }

@@ -5,8 +5,7 @@
 // rank. That ordinal names the construct without any communication:
 //  - static schedules and `single` are computed from the global thread number alone;
 //  - dynamic and guided schedules and sections claim chunks from one team-wide counter per
-//    construct, in a memory bank that all ranks of a host map (`Counters`), so load balances
-//    across ranks at the cost of one atomic operation per chunk, as in libgomp.
+//    construct (`Counters`, in what the ranks share), so load balances across ranks and hosts.
 // Counters come in two banks used in alternate sync epochs (an epoch ends at each barrier and at
 // each region end): rank 0 zeroes the bank of epoch e+1 at the start of epoch e, when every rank has
 // left epoch e-1 and none can have entered epoch e+1. No counter is ever reset under a live claim.
@@ -88,34 +87,24 @@ enum RunSchedule {
     chunk.pointee = Int64(c)
 }
 
-/// The team-wide chunk counters (see the top of this file). Each slot is a cache line: word 0 is the
-/// next iteration index to hand out, word 1 the ordered token (the first iteration index whose
-/// chunk may run its ordered blocks).
-///
-/// Why shared memory and not MPI one-sided atomics held by the proxies: with this machine's MPICH
-/// (ch4:ucx), MPI_Fetch_and_op on a window whose owner sits in a futex wait completes only when the
-/// owner calls MPI again (measured: 2000 operations took the 3 s the owner slept, 1.5 ms each),
-/// while a proxy must sleep, not poll, so as not to take a core from its rank. Ranks of one host map
-/// one memory instead (one atomic instruction per chunk, as libgomp); ranks on several hosts would
-/// need a progress thread or polling proxy, which is not built yet.
+/// The team-wide chunk counters (see the top of this file), in what the ranks share
+/// (SharedState): each slot is a cache line whose word 0 is the next iteration index to hand out
+/// and word 1 the ordered token (the first iteration index whose chunk may run its ordered blocks).
+/// On rank 0's host a claim is one atomic instruction, as in libgomp; a rank on another host asks
+/// rank 0's proxy (one round trip per chunk).
 enum Counters {
-    static let slotsPerBank = 512
-    static let slotWords = 8
-    static let bytes = 2 * slotsPerBank * slotWords * 8
-    nonisolated(unsafe) static var base: UnsafeMutablePointer<UInt64>?
-    /// False when the ranks are on several hosts: no memory is shared, and dynamic schedules are
-    /// spread statically instead (correct, but without load balance across ranks).
-    nonisolated(unsafe) static var shared = true
+    static let slotsPerBank = Int(CAPE_COUNTER_SLOTS)
 
-    static func slot(bank: Int, index: Int) -> UnsafeMutablePointer<UInt64> {
-        base! + (bank * slotsPerBank + index) * slotWords
+    /// Where slot `index` of `bank` is in the shared state.
+    static func slot(bank: Int, index: Int) -> UInt64 {
+        UInt64(CAPE_COUNTERS_OFFSET) + UInt64(bank * slotsPerBank + index) * UInt64(CAPE_COUNTER_SLOT_BYTES)
     }
 
     /// Rank 0, at the start of epoch `epoch`: the other bank is free and must be clean for epoch + 1.
     static func prepare(epoch: UInt64) {
-        guard Runtime.rank == 0, let b = base else { return }
+        guard Runtime.rank == 0, SharedState.base != nil else { return }
         let bank = Int((epoch + 1) % 2)
-        memset(b + bank * slotsPerBank * slotWords, 0, slotsPerBank * slotWords * 8)
+        SharedState.clear(slot(bank: bank, index: 0), bytes: slotsPerBank * Int(CAPE_COUNTER_SLOT_BYTES))
     }
 }
 
@@ -159,11 +148,10 @@ struct WorkFrame {
     var chunk: UInt64 = 0
     var staticTrip: Int64 = 0   // static: chunks taken so far, -1 when done
     var local: UInt64 = 0       // the next index when no counter is used (team of one, fallback)
-    var counter: UnsafeMutablePointer<UInt64>?
+    var counter: UInt64?        // the construct's counter slot in the shared state
     var teamSize: UInt64 = 1
     var threadNum: UInt64 = 0
     var ordered = false
-    var orderedTakers: UInt64 = 0 // ordered loops: threads 0..<orderedTakers (rank 0's) take chunks
     var chunkLo: UInt64 = .max  // ordered: the chunk held, until it is passed on
     var chunkHi: UInt64 = 0
     var unbound = false         // the team-wide ordinal and counter are taken at the first claim
@@ -246,26 +234,13 @@ enum Work {
         f.pointee.unbound = false
         let k = nextOrdinal(f)
         let kind = f.pointee.kind
-        var c = f.pointee.chunk
-        if f.pointee.ordered {
+        if f.pointee.ordered || kind != .staticKind {
             // The ordered token lives in the construct's counter slot.
             f.pointee.counter = counter(k)
-            f.pointee.orderedTakers = f.pointee.teamSize
-            if Runtime.distributed && !SectionLog.active {
-                // No shared log across hosts: the chunks go to the threads of rank 0, which pass the
-                // ordered token among themselves in chunk order.
-                let takers = UInt64(Sync.firstRankThreads)
-                f.pointee.orderedTakers = takers
-                if kind == .staticKind && c == 0 { c = max(1, (f.pointee.space.n + takers - 1) / takers) }
-                f.pointee.chunk = c
-                f.pointee.kind = .dynamic
-            }
-        } else if kind != .staticKind {
-            if Counters.shared { f.pointee.counter = counter(k) } else { f.pointee.kind = .staticKind }
         }
     }
 
-    private static func counter(_ k: Int) -> UnsafeMutablePointer<UInt64> {
+    private static func counter(_ k: Int) -> UInt64 {
         if k >= Counters.slotsPerBank {
             fatal("more than \(Counters.slotsPerBank) worksharing constructs ran between two barriers (add a barrier, or remove a nowait)")
         }
@@ -291,7 +266,6 @@ enum Work {
         }
         if w.ordered {
             passOrderedToken(f)
-            if w.threadNum >= w.orderedTakers { return nil }
             guard let c = claimShared(f) else { return nil }
             f.pointee.chunkLo = c.lo
             f.pointee.chunkHi = c.hi
@@ -306,21 +280,15 @@ enum Work {
         switch w.kind {
         case .dynamic:
             if let c = w.counter {
-                let lo = cape_fetch_add_u64(c, w.chunk)
+                let lo = SharedState.fetchAdd(c, w.chunk)
                 if lo >= n { return nil }
                 return (lo, min(lo + w.chunk, n), true)
             }
             return staticChunk(f, chunk: w.chunk, clamp: true)
         case .guided:
             guard let c = w.counter else { return staticChunk(f, chunk: w.chunk, clamp: true) }
-            var cur = cape_load_acquire_u64(c)
-            while true {
-                if cur >= n { return nil }
-                let left = n - cur
-                let q = max((left + w.teamSize - 1) / w.teamSize, w.chunk)
-                let hi = q <= left ? cur + q : n
-                if cape_cas_u64(c, &cur, hi) != 0 { return (cur, hi, true) }
-            }
+            guard let claim = SharedState.guided(c, n: n, teamSize: w.teamSize, chunk: w.chunk) else { return nil }
+            return (claim.lo, claim.hi, true)
         default:
             return staticChunk(f, chunk: w.chunk, clamp: false)
         }
@@ -365,35 +333,20 @@ enum Work {
 
     // ---- ordered ----
 
+    /// The ordered token is word 1 of the loop's counter slot.
     private static func passOrderedToken(_ f: UnsafeMutablePointer<WorkFrame>) {
         let lo = f.pointee.chunkLo
         guard lo != .max, let c = f.pointee.counter else { return }
-        waitForToken(c + 1, lo)
-        cape_store_release_u64(c + 1, f.pointee.chunkHi)
-        wakeToken(c + 1)
+        SharedState.wait(c + 8, for: lo)
+        SharedState.store(c + 8, f.pointee.chunkHi)
         f.pointee.chunkLo = .max
-    }
-
-    private static func waitForToken(_ token: UnsafeMutablePointer<UInt64>, _ value: UInt64) {
-        var spins = 0
-        while true {
-            let v = cape_load_acquire_u64(token)
-            if v == value { return }
-            if spins < 1000 { spins += 1; cape_cpu_relax(); continue }
-            let low = UnsafeMutableRawPointer(token).assumingMemoryBound(to: UInt32.self)
-            _ = cape_futex_wait(low, UInt32(truncatingIfNeeded: v), 10)
-        }
-    }
-
-    private static func wakeToken(_ token: UnsafeMutablePointer<UInt64>) {
-        cape_futex_wake(UnsafeMutableRawPointer(token).assumingMemoryBound(to: UInt32.self))
     }
 
     static func orderedStart() {
         let f = frame()
         guard f.pointee.ordered, f.pointee.teamSize > 1, let c = f.pointee.counter else { return }
         if f.pointee.chunkLo == .max { fatal("GOMP_ordered_start outside an ordered loop's iteration") }
-        waitForToken(c + 1, f.pointee.chunkLo)
+        SharedState.wait(c + 8, for: f.pointee.chunkLo)
         Exclusion.acquire(nil)
     }
 

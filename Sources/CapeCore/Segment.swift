@@ -2,8 +2,10 @@
 // program side reads them. Layout (little-endian, 128-byte header, then the payload):
 //   0 magic u32 | 4 rank u32 | 8 total bytes u64 (header + payload)
 //  16 kind u32 | 20 flags u32 | 24 seq u64 | 32 fn u64 | 40 data u64 | 48 sp u64 | 56 brk u64
-//  64 tracked ranges u64 | 72 tracked bytes u64 | 80 run count u64 | 88 hash u64 | 96 threads u64
+//  64 tracked ranges u64 | 72 tracked bytes u64 | 80 run count u64 | 88 hash u64 | 96 log bytes u64
 // 104 diff bytes u64 | 112 stdout bytes u64 | 120 stderr bytes u64
+// Log bytes: what the rank appended to the section log since the last sync point; their sum tells a
+// rank away from the home host whether the log holds anything it has not read.
 // The payload is the diff's runs, then what the rank's threads printed to stdout and stderr in the
 // region (rank 0 prints it, in rank order, so output appears once and in program order).
 // The fingerprint (kind .. tracked bytes) travels with the join's exchange instead of a collective of
@@ -66,7 +68,7 @@ public enum Segment {
     public static let headerBytes = 128
 
     public static func writeHeader(_ p: UnsafeMutableRawPointer, rank: Int, totalBytes: Int, fingerprint f: Fingerprint,
-                                   runCount: Int = 0, hash: UInt64 = 0, threads: Int = 0,
+                                   runCount: Int = 0, hash: UInt64 = 0, logBytes: Int = 0,
                                    diffBytes: Int = 0, outBytes: Int = 0, errBytes: Int = 0) {
         p.storeBytes(of: magic, toByteOffset: 0, as: UInt32.self)
         p.storeBytes(of: UInt32(rank), toByteOffset: 4, as: UInt32.self)
@@ -82,7 +84,7 @@ public enum Segment {
         p.storeBytes(of: f.trackedBytes, toByteOffset: 72, as: UInt64.self)
         p.storeBytes(of: UInt64(runCount), toByteOffset: 80, as: UInt64.self)
         p.storeBytes(of: hash, toByteOffset: 88, as: UInt64.self)
-        p.storeBytes(of: UInt64(threads), toByteOffset: 96, as: UInt64.self)
+        p.storeBytes(of: UInt64(logBytes), toByteOffset: 96, as: UInt64.self)
         p.storeBytes(of: UInt64(diffBytes), toByteOffset: 104, as: UInt64.self)
         p.storeBytes(of: UInt64(outBytes), toByteOffset: 112, as: UInt64.self)
         p.storeBytes(of: UInt64(errBytes), toByteOffset: 120, as: UInt64.self)
@@ -95,7 +97,7 @@ public enum Segment {
         public var totalBytes: Int { Int(base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
         public var runCount: Int { Int(base.loadUnaligned(fromByteOffset: 80, as: UInt64.self)) }
         public var hash: UInt64 { base.loadUnaligned(fromByteOffset: 88, as: UInt64.self) }
-        public var threads: Int { Int(base.loadUnaligned(fromByteOffset: 96, as: UInt64.self)) }
+        public var logBytes: Int { Int(base.loadUnaligned(fromByteOffset: 96, as: UInt64.self)) }
         public var payload: UnsafeRawPointer { base + Segment.headerBytes }
         public var payloadBytes: Int { totalBytes - Segment.headerBytes }
         /// The diff's runs, at the start of the payload.

@@ -2,6 +2,15 @@
 // it maps the program's channel and moves bytes between ranks when asked: recursive-doubling
 // exchanges and broadcasts. It sleeps on a futex while the program computes, so it never takes
 // a core from it (MPICH's blocking calls busy-poll: MPI is called only when there is work).
+//
+// When the ranks span several hosts it also carries what the ranks share (include/cape_shared.h)
+// across them: the proxy of a rank away from rank 0's host forwards its threads' requests to rank
+// 0's proxy, which performs them on the home host's memory. That proxy must answer while its own
+// program computes, and nothing but MPI reaches it: MPI_Fetch_and_op on a window whose owner
+// sleeps completes only when the owner next calls MPI (measured: 1.5 ms per operation), and
+// MPICH's blocking calls spin. So it polls with back-off: every 50 us while requests come (and
+// for 20 ms after the last one), then doubling to one poll per millisecond. A poll is one
+// MPI_Iprobe, about 1-3 us here, so an idle job costs it about 0.2% of a core.
 import CCapeSys
 import CMPI
 import CapeCore
@@ -53,6 +62,14 @@ var worldSize: Int32 = 1
 let world = cape_mpi_comm_world()
 let byte = cape_mpi_byte()
 let chunk = 1 << 30
+/// Shared-state traffic has a communicator of its own: the exchange's probes match any tag.
+var service = cape_mpi_comm_world()
+/// The ranks span several hosts (set by CAPE_OP_SHARE).
+var multiHost = false
+/// This is rank 0's proxy in a job on several hosts: it serves the other hosts' requests.
+var serving = false
+/// The rank's shared-state region, mapped from the program's descriptor.
+var shared: UnsafeMutableRawPointer?
 
 func respond(status: Int32 = 0, outLen: Int, _ r0: UInt64 = 0, _ r1: UInt64 = 0, message: String? = nil) {
     control.pointee.status = status
@@ -72,11 +89,53 @@ func respond(status: Int32 = 0, outLen: Int, _ r0: UInt64 = 0, _ r1: UInt64 = 0,
     }
 }
 
+// Point-to-point calls of the exchange. Rank 0's proxy of a job on several hosts must go on
+// serving while it waits for a peer (the peer may itself wait for a chunk or a lock from it), so
+// there they are nonblocking calls completed in a loop that serves; elsewhere MPI's own blocking
+// calls.
+
+func complete(_ requests: inout [MPI_Request]) {
+    guard serving else {
+        MPI_Waitall(Int32(requests.count), &requests, cape_mpi_statuses_ignore())
+        return
+    }
+    var done: Int32 = 0
+    while true {
+        MPI_Testall(Int32(requests.count), &requests, &done, cape_mpi_statuses_ignore())
+        if done != 0 { return }
+        _ = serveIncoming()
+    }
+}
+
+func send(_ p: UnsafeRawPointer, _ n: Int, _ type: MPI_Datatype, to peer: Int32, tag: Int32) {
+    guard serving else { MPI_Send(p, Int32(n), type, peer, tag, world); return }
+    var r = [MPI_Request(0)]
+    MPI_Isend(p, Int32(n), type, peer, tag, world, &r[0])
+    complete(&r)
+}
+
+func recv(_ p: UnsafeMutableRawPointer, _ n: Int, _ type: MPI_Datatype, from peer: Int32, tag: Int32) {
+    guard serving else { MPI_Recv(p, Int32(n), type, peer, tag, world, cape_mpi_status_ignore()); return }
+    var r = [MPI_Request(0)]
+    MPI_Irecv(p, Int32(n), type, peer, tag, world, &r[0])
+    complete(&r)
+}
+
+func probe(_ peer: Int32, _ status: inout MPI_Status) {
+    guard serving else { MPI_Probe(peer, MPI_ANY_TAG, world, &status); return }
+    var found: Int32 = 0
+    while true {
+        MPI_Iprobe(peer, MPI_ANY_TAG, world, &found, &status)
+        if found != 0 { return }
+        _ = serveIncoming()
+    }
+}
+
 func sendAll(_ p: UnsafeRawPointer, _ n: Int, to peer: Int32) {
     var off = 0
     repeat {
         let c = min(chunk, n - off)
-        MPI_Send(p + off, Int32(c), byte, peer, 1, world)
+        send(p + off, c, byte, to: peer, tag: 1)
         off += c
     } while off < n
 }
@@ -85,7 +144,7 @@ func recvAll(_ p: UnsafeMutableRawPointer, _ n: Int, from peer: Int32) {
     var off = 0
     repeat {
         let c = min(chunk, n - off)
-        MPI_Recv(p + off, Int32(c), byte, peer, 1, world, cape_mpi_status_ignore())
+        recv(p + off, c, byte, from: peer, tag: 1)
         off += c
     } while off < n
 }
@@ -119,22 +178,22 @@ func swap(_ len: Int, with peer: Int32) -> Int {
         while off < len { isend(data + off, min(chunk, len - off), byte, tag: 1); off += chunk }
     }
     var status = MPI_Status()
-    MPI_Probe(peer, MPI_ANY_TAG, world, &status)
+    probe(peer, &status)
     var theirs = 0
     if status.MPI_TAG == 2 {
         var count: Int32 = 0
         MPI_Get_count(&status, byte, &count)
         theirs = Int(count)
         checkRoom(len + theirs)
-        MPI_Recv(data + len, count, byte, peer, 2, world, cape_mpi_status_ignore())
+        recv(data + len, Int(count), byte, from: peer, tag: 2)
     } else {
         var l: UInt64 = 0
-        MPI_Recv(&l, 1, cape_mpi_uint64(), peer, 3, world, cape_mpi_status_ignore())
+        recv(&l, 1, cape_mpi_uint64(), from: peer, tag: 3)
         theirs = Int(l)
         checkRoom(len + theirs)
         recvAll(data + len, theirs, from: peer)
     }
-    MPI_Waitall(Int32(requests.count), &requests, cape_mpi_statuses_ignore())
+    complete(&requests)
     return theirs
 }
 
@@ -144,17 +203,17 @@ func exchange(_ ownLen: Int) -> Int {
         switch step {
         case .send(let to):
             var l = UInt64(len)
-            MPI_Send(&l, 1, cape_mpi_uint64(), Int32(to), 0, world)
+            send(&l, 1, cape_mpi_uint64(), to: Int32(to), tag: 0)
             sendAll(data, len, to: Int32(to))
         case .append(let from):
             var l: UInt64 = 0
-            MPI_Recv(&l, 1, cape_mpi_uint64(), Int32(from), 0, world, cape_mpi_status_ignore())
+            recv(&l, 1, cape_mpi_uint64(), from: Int32(from), tag: 0)
             checkRoom(len + Int(l))
             recvAll(data + len, Int(l), from: Int32(from))
             len += Int(l)
         case .replace(let from):
             var l: UInt64 = 0
-            MPI_Recv(&l, 1, cape_mpi_uint64(), Int32(from), 0, world, cape_mpi_status_ignore())
+            recv(&l, 1, cape_mpi_uint64(), from: Int32(from), tag: 0)
             checkRoom(Int(l))
             recvAll(data, Int(l), from: Int32(from))
             len = Int(l)
@@ -165,19 +224,162 @@ func exchange(_ ownLen: Int) -> Int {
     return len
 }
 
-var lastRequest: UInt32 = 0
-var initialized = false
+// ---- what the ranks share, across hosts (contract: include/cape_shared.h) ----
 
-while true {
-    let req = withUnsafeMutablePointer(to: &control.pointee.request) { w -> UInt32 in
-        while true {
-            let v = cape_load_acquire_u32(w)
-            if v != lastRequest { return v }
-            if cape_futex_wait(w, v, 1000) != 0, getppid() != appPid { exit(1) }
+let tagRequest: Int32 = 1, tagEntry: Int32 = 2, tagAnswer: Int32 = 100, tagLogBytes: Int32 = 300
+let requestBytes = MemoryLayout<cape_shared_request_t>.size
+/// Rank 0's proxy: where a log entry from another host lands before it is appended.
+var entryBuffer: UnsafeMutableRawPointer?
+
+/// Rank 0's proxy: performs every request that has arrived from other hosts. Returns whether
+/// there was one.
+func serveIncoming() -> Bool {
+    var any = false
+    while true {
+        var found: Int32 = 0
+        var status = MPI_Status()
+        MPI_Iprobe(cape_mpi_any_source(), tagRequest, service, &found, &status)
+        if found == 0 { return any }
+        any = true
+        let from = status.MPI_SOURCE
+        var q = cape_shared_request_t()
+        MPI_Recv(&q, Int32(requestBytes), byte, from, tagRequest, service, cape_mpi_status_ignore())
+        var entry: UnsafeRawPointer?
+        if q.op == UInt32(CAPE_SH_LOG_APPEND.rawValue) {
+            if entryBuffer == nil { entryBuffer = UnsafeMutableRawPointer.allocate(byteCount: Int(CAPE_LOG_BANK_BYTES), alignment: 64) }
+            let n = min(Int(q.b), Int(CAPE_LOG_BANK_BYTES))
+            MPI_Recv(entryBuffer, Int32(n), byte, from, tagEntry, service, cape_mpi_status_ignore())
+            entry = UnsafeRawPointer(entryBuffer)
+            if Int(q.b) > n { q.b = UInt64(CAPE_LOG_BANK_BYTES) + 8 } // cannot fit: the append reports a full bank
+        }
+        var a = cape_shared_answer_t()
+        _ = cape_shared_execute(shared, &q, &a, entry)
+        MPI_Send(&a, Int32(MemoryLayout<cape_shared_answer_t>.size), byte, from, tagAnswer + Int32(q.slot), service)
+        if q.op == UInt32(CAPE_SH_LOG_READ.rawValue), a.r0 > q.b {
+            let bank = shared! + Int(CAPE_LOG_BANKS_OFFSET) + Int(q.a) * Int(CAPE_LOG_BANK_BYTES)
+            MPI_Send(bank + Int(q.b), Int32(a.r0 - q.b), byte, from, tagLogBytes + Int32(q.slot), service)
         }
     }
-    lastRequest = req
-    let op = control.pointee.op
+}
+
+/// A slot's request on its way to rank 0's proxy.
+struct Pending {
+    var request = cape_shared_request_t()
+    var answer = MPI_Request(0)
+}
+var pending: [Int: Pending] = [:]
+let answers = UnsafeMutablePointer<cape_shared_answer_t>.allocate(capacity: Int(CAPE_CHANNEL_SLOTS))
+
+func slot(_ i: Int) -> UnsafeMutablePointer<cape_slot_t> {
+    withUnsafeMutablePointer(to: &control.pointee.slots) { UnsafeMutableRawPointer($0).assumingMemoryBound(to: cape_slot_t.self) + i }
+}
+
+/// A rank away from the home host: sends its threads' new requests on to rank 0's proxy.
+func forwardSlots() -> Bool {
+    var any = false
+    for i in 0..<Int(CAPE_CHANNEL_SLOTS) {
+        let s = slot(i)
+        let state = withUnsafeMutablePointer(to: &s.pointee.state) { cape_load_acquire_u32($0) }
+        guard state == UInt32(CAPE_SLOT_POSTED.rawValue) else { continue }
+        s.pointee.state = UInt32(CAPE_SLOT_BUSY.rawValue)
+        any = true
+        var p = Pending()
+        p.request = cape_shared_request_t(op: s.pointee.op, slot: UInt32(i), a: s.pointee.arg.0, b: s.pointee.arg.1,
+                                          c: s.pointee.arg.2, d: s.pointee.arg.3)
+        MPI_Irecv(answers + i, Int32(MemoryLayout<cape_shared_answer_t>.size), byte, 0, tagAnswer + Int32(i), service, &p.answer)
+        MPI_Send(&p.request, Int32(requestBytes), byte, 0, tagRequest, service)
+        if p.request.op == UInt32(CAPE_SH_LOG_APPEND.rawValue) {
+            MPI_Send(data, Int32(p.request.b), byte, 0, tagEntry, service)
+        }
+        pending[i] = p
+    }
+    return any
+}
+
+/// A rank away from the home host: hands the answers that have arrived to the waiting threads.
+func finishSlots() -> Bool {
+    var any = false
+    for (i, var p) in pending {
+        var done: Int32 = 0
+        MPI_Test(&p.answer, &done, cape_mpi_status_ignore())
+        guard done != 0 else { pending[i] = p; continue }
+        any = true
+        pending[i] = nil
+        let a = answers[i]
+        if p.request.op == UInt32(CAPE_SH_LOG_READ.rawValue), a.r0 > p.request.b {
+            // The complete entries land in this rank's copy of the log, at their offsets at home.
+            let bank = shared! + Int(CAPE_LOG_BANKS_OFFSET) + Int(p.request.a) * Int(CAPE_LOG_BANK_BYTES)
+            MPI_Recv(bank + Int(p.request.b), Int32(a.r0 - p.request.b), byte, 0, tagLogBytes + Int32(i), service, cape_mpi_status_ignore())
+        }
+        let s = slot(i)
+        s.pointee.result = (a.r0, a.r1)
+        withUnsafeMutablePointer(to: &s.pointee.state) { w in
+            cape_store_release_u32(w, UInt32(CAPE_SLOT_DONE.rawValue))
+            cape_futex_wake(w)
+        }
+    }
+    return any
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
+
+func share(fd: Int32, bytes: Int, serves: Bool) {
+    let path = "/proc/\(appPid)/fd/\(fd)"
+    let f = open(path, O_RDWR | O_CLOEXEC)
+    if f < 0 { respond(status: 1, outLen: 0, message: "cannot open the shared state at \(path): \(String(cString: strerror(errno)))"); return }
+    let p = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, f, 0)
+    close(f)
+    if p == MAP_FAILED { respond(status: 1, outLen: 0, message: "cannot map the shared state: \(String(cString: strerror(errno)))"); return }
+    shared = p
+    multiHost = true
+    serving = serves
+    MPI_Comm_dup(world, &service)
+    respond(outLen: 0)
+}
+
+var lastMain: UInt32 = 0
+var initialized = false
+/// Rank 0's proxy of a job on several hosts: when a request last came, and the current poll period.
+var lastServed = 0.0
+var pollMicros = 1000
+// Polls every 50 us while requests come; it does not wait for the futex timer's default slack.
+cape_set_timer_slack(5_000)
+
+while true {
+    let bell = withUnsafeMutablePointer(to: &control.pointee.request) { cape_load_acquire_u32($0) }
+    var worked = false
+    let main = withUnsafeMutablePointer(to: &control.pointee.main_seq) { cape_load_acquire_u32($0) }
+    if main != lastMain {
+        lastMain = main
+        worked = true
+        handle(control.pointee.op)
+    }
+    if multiHost {
+        if serving {
+            if serveIncoming() { worked = true; lastServed = now() }
+        } else {
+            if forwardSlots() { worked = true }
+            if !pending.isEmpty && finishSlots() { worked = true }
+        }
+    }
+    if worked { continue }
+    var timeout = 1_000_000
+    if !pending.isEmpty {
+        timeout = 20
+    } else if serving {
+        if now() - lastServed < 0.02 { pollMicros = 50 } else { pollMicros = min(1000, pollMicros * 2) }
+        timeout = pollMicros
+    }
+    if withUnsafeMutablePointer(to: &control.pointee.request, { cape_futex_wait_us($0, bell, timeout) }) != 0, getppid() != appPid {
+        exit(1)
+    }
+}
+
+func handle(_ op: UInt32) {
     switch op {
     case UInt32(CAPE_OP_HELLO.rawValue):
         if !initialized {
@@ -190,6 +392,8 @@ while true {
         var mine = (control.pointee.arg0, control.pointee.arg1)
         MPI_Allgather(&mine, 2, cape_mpi_uint64(), data, 2, cape_mpi_uint64(), world)
         respond(outLen: Int(worldSize) * 16, UInt64(rank), UInt64(worldSize))
+    case UInt32(CAPE_OP_SHARE.rawValue):
+        share(fd: Int32(control.pointee.arg0), bytes: Int(control.pointee.arg1), serves: control.pointee.arg2 != 0)
     case UInt32(CAPE_OP_EXCHANGE.rawValue):
         let n = exchange(Int(control.pointee.len))
         respond(outLen: n)
@@ -206,6 +410,15 @@ while true {
         }
         respond(outLen: Int(l))
     case UInt32(CAPE_OP_FINALIZE.rawValue):
+        if initialized && multiHost {
+            // Across hosts MPICH's MPI_Finalize can hang: UCX closes its TCP endpoints with a flush
+            // that needs the peer's progress, while a peer that finished first sits in the PMI
+            // barrier and makes none (a plain MPI program with MPI_Finalize hung in 10 of 15 runs on
+            // 3 simulated hosts here). After a barrier nothing is in flight: leave without it.
+            MPI_Barrier(world)
+            respond(outLen: 0)
+            _exit(0)
+        }
         if initialized { MPI_Finalize() }
         respond(outLen: 0)
         exit(0)

@@ -6,11 +6,14 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "../../../include/cape_channel.h"
+#include "../../../include/cape_shared.h"
 
 /* Futex on a word of shared memory (not FUTEX_PRIVATE: the proxy is another process).
    Returns 0 when woken or the value differed, -1 on timeout (timeout_ms < 0: none). */
 int cape_futex_wait(uint32_t *word, uint32_t expected, int timeout_ms);
 void cape_futex_wake(uint32_t *word);
+/* The same with a timeout in microseconds (the proxy's polling back-off). */
+int cape_futex_wait_us(uint32_t *word, uint32_t expected, long timeout_us);
 /* Same, process-private, for runtime threads of one program. */
 int cape_futex_wait_private(uint32_t *word, uint32_t expected, int timeout_ms);
 void cape_futex_wake_private(uint32_t *word, int count);
@@ -35,6 +38,9 @@ static inline void cape_cpu_relax(void) {
     __asm__ volatile("yield");
 #endif
 }
+
+/* prctl(PR_SET_TIMERSLACK): how late a timed sleep of the calling thread may end. */
+void cape_set_timer_slack(unsigned long ns);
 
 /* prctl(PR_SET_PDEATHSIG, SIGKILL): the proxy dies with its program. */
 void cape_die_with_parent(void);

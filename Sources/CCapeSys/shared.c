@@ -1,0 +1,114 @@
+/* The operations on what the ranks share (contract: include/cape_shared.h). The same code runs in
+ * the programs of the home host, on their mapping, and in rank 0's proxy for ranks elsewhere. */
+#define _GNU_SOURCE
+#include "cape_sys.h"
+#include <string.h>
+
+static uint64_t *word64(void *base, uint64_t offset) { return (uint64_t *)((char *)base + offset); }
+
+uint32_t *cape_shared_lock_word(void *base, uint64_t key) {
+    uint64_t *table = word64(base, CAPE_LOCKS_OFFSET);
+    uint64_t h = key * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 29;
+    uint64_t i = h % CAPE_LOCK_ENTRIES;
+    for (uint32_t n = 0; n < CAPE_LOCK_ENTRIES; n++) {
+        uint64_t *k = table + i * 2;
+        uint64_t current = cape_load_acquire_u64(k);
+        if (current == 0 && cape_cas_u64(k, &current, key)) current = key;
+        if (current == key) return (uint32_t *)(k + 1);
+        i = (i + 1) % CAPE_LOCK_ENTRIES;
+    }
+    return NULL;
+}
+
+uint64_t cape_shared_log_complete(void *base, uint32_t bank, uint64_t from, uint64_t tail, uint64_t stamp) {
+    char *b = (char *)base + CAPE_LOG_BANKS_OFFSET + (uint64_t)bank * CAPE_LOG_BANK_BYTES;
+    uint64_t at = from;
+    while (at < tail) {
+        uint64_t *e = (uint64_t *)(b + at);
+        if (cape_load_acquire_u64(e) != stamp) break;
+        at += (CAPE_LOG_ENTRY_HEADER + e[2] + e[3] + e[4] + 7) & ~7ull;
+    }
+    return at;
+}
+
+static uint64_t log_append(void *base, uint32_t bank, uint64_t size, uint64_t stamp, const void *entry) {
+    uint64_t *tail = word64(base, CAPE_LOG_TAILS_OFFSET + (uint64_t)bank * 8);
+    uint64_t start = cape_fetch_add_u64(tail, size);
+    if (start + size > CAPE_LOG_BANK_BYTES) return UINT64_MAX;
+    char *dst = (char *)base + CAPE_LOG_BANKS_OFFSET + (uint64_t)bank * CAPE_LOG_BANK_BYTES + start;
+    memcpy(dst + 8, (const char *)entry + 8, size - 8);
+    cape_store_release_u64((uint64_t *)dst, stamp);
+    return start;
+}
+
+int cape_shared_execute(void *base, const cape_shared_request_t *q, cape_shared_answer_t *a, const void *entry) {
+    a->r0 = 0;
+    a->r1 = 0;
+    switch (q->op) {
+    case CAPE_SH_FETCH_ADD:
+        a->r0 = cape_fetch_add_u64(word64(base, q->a), q->b);
+        return 0;
+    case CAPE_SH_GUIDED: {
+        uint64_t *c = word64(base, q->a), n = q->b, nthr = q->c, chunk = q->d;
+        uint64_t cur = cape_load_acquire_u64(c);
+        for (;;) {
+            if (cur >= n) { a->r0 = UINT64_MAX; return 0; }
+            uint64_t left = n - cur, part = (left + nthr - 1) / nthr;
+            if (part < chunk) part = chunk;
+            uint64_t hi = part <= left ? cur + part : n;
+            if (cape_cas_u64(c, &cur, hi)) { a->r0 = cur; a->r1 = hi; return 0; }
+        }
+    }
+    case CAPE_SH_LOAD:
+        a->r0 = cape_load_acquire_u64(word64(base, q->a));
+        return 0;
+    case CAPE_SH_STORE: {
+        uint64_t *w = word64(base, q->a);
+        cape_store_release_u64(w, q->b);
+        cape_futex_wake((uint32_t *)w);
+        return 0;
+    }
+    case CAPE_SH_LOCK_TRY:
+    case CAPE_SH_LOCK_RELEASE:
+    case CAPE_SH_LOCK_GET:
+    case CAPE_SH_LOCK_SET_COUNT:
+    case CAPE_SH_LOCK_RESET: {
+        uint32_t *w = cape_shared_lock_word(base, q->a);
+        if (!w) { a->r0 = UINT64_MAX; return -1; }
+        switch (q->op) {
+        case CAPE_SH_LOCK_TRY:
+            a->r0 = (uint64_t)cape_cas_u32(w, 0, (uint32_t)q->b);
+            a->r1 = cape_load_acquire_u32(w);
+            break;
+        case CAPE_SH_LOCK_RELEASE:
+            cape_store_release_u32(w, 0);
+            cape_futex_wake(w);
+            break;
+        case CAPE_SH_LOCK_GET:
+            a->r0 = cape_load_acquire_u32(w);
+            a->r1 = cape_load_acquire_u32(w + 1);
+            break;
+        case CAPE_SH_LOCK_SET_COUNT:
+            cape_store_release_u32(w + 1, (uint32_t)q->b);
+            break;
+        default:
+            cape_store_release_u32(w, 0);
+            cape_store_release_u32(w + 1, 0);
+        }
+        return 0;
+    }
+    case CAPE_SH_LOG_APPEND:
+        a->r0 = log_append(base, (uint32_t)q->a, q->b, q->c, entry);
+        return 0;
+    case CAPE_SH_LOG_READ: {
+        uint64_t tail = cape_load_acquire_u64(word64(base, CAPE_LOG_TAILS_OFFSET + q->a * 8));
+        a->r0 = cape_shared_log_complete(base, (uint32_t)q->a, q->b, tail, q->c);
+        a->r1 = tail;
+        return 0;
+    }
+    default:
+        a->r0 = UINT64_MAX;
+        return -1;
+    }
+}

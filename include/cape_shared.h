@@ -1,0 +1,105 @@
+/* What the ranks share: the one contract behind dynamic schedules, sections, ordered turns, locks,
+ * critical sections and the section log.
+ *
+ * The state is one memory region, `CAPE_SHARED_BYTES` long, laid out below. It has one home: the
+ * host of rank 0. There the ranks map one file of /dev/shm at the same address and operate on it
+ * directly, with atomic instructions and futexes, as libgomp does on one machine. A rank on any
+ * other host has no access to that memory: it sends each operation to the home through its proxy,
+ * and the proxy of rank 0 performs it there with the very same functions (cape_shared_execute), so
+ * the two implementations cannot drift apart. Ranks of the home host never pay for a message.
+ *
+ * Every operation is one `cape_shared_request_t` answered by two words. They are small and
+ * stateless, so a remote rank's thread waits for one round trip and nothing is held on its behalf;
+ * waiting (for a lock, an ordered turn) is a loop of attempts, with futex sleeps at home and
+ * back-off elsewhere. The section log is the exception in size: an append carries the entry, and a
+ * read copies the complete entries the reader has not seen into the reader's own copy of the log
+ * (same offsets, so the log is read the same way on every host).
+ *
+ * Layout (offsets in bytes from the region's start):
+ *   counters   2 banks x 512 slots x 64 bytes: word 0 the next iteration index, word 1 the ordered
+ *              token (the first iteration index whose chunk may run its ordered blocks)
+ *   locks      4096 entries x 16 bytes: key (u64, 0 = free entry), lock word (u32, 0 = free,
+ *              else the holder's identity), nest count (u32)
+ *   log tails  one u64 per log bank, in a page of its own
+ *   log banks  3 x 32 MiB of entries: stamp u64 (magic | epoch << 32, written last), rank, diff
+ *              bytes, stdout bytes, stderr bytes (u64 each), then the bytes, padded to 8
+ */
+#ifndef CAPE_SHARED_H
+#define CAPE_SHARED_H
+
+#include <stdint.h>
+
+/* Plain numbers (Swift imports no macro arithmetic); the asserts below check them. */
+#define CAPE_COUNTER_SLOTS 512u            /* per bank */
+#define CAPE_COUNTER_SLOT_BYTES 64u
+#define CAPE_COUNTERS_OFFSET 0u
+#define CAPE_COUNTERS_BYTES 65536u
+#define CAPE_LOCK_ENTRIES 4096u
+#define CAPE_LOCKS_OFFSET 65536u
+#define CAPE_LOCKS_BYTES 65536u
+#define CAPE_LOG_TAILS_OFFSET 131072u
+#define CAPE_LOG_BANKS_OFFSET 135168u
+#define CAPE_LOG_BANK_BYTES 33554432u
+#define CAPE_LOG_BANKS 3u
+#define CAPE_LOG_ENTRY_HEADER 40u
+#define CAPE_SHARED_BYTES 100798464u
+
+_Static_assert(CAPE_COUNTERS_BYTES == 2u * CAPE_COUNTER_SLOTS * CAPE_COUNTER_SLOT_BYTES, "counter banks");
+_Static_assert(CAPE_LOCKS_OFFSET == CAPE_COUNTERS_OFFSET + CAPE_COUNTERS_BYTES, "lock table follows the counters");
+_Static_assert(CAPE_LOCKS_BYTES == CAPE_LOCK_ENTRIES * 16u, "lock entries");
+_Static_assert(CAPE_LOG_TAILS_OFFSET == CAPE_LOCKS_OFFSET + CAPE_LOCKS_BYTES, "log tails follow the locks");
+_Static_assert(CAPE_LOG_BANKS_OFFSET == CAPE_LOG_TAILS_OFFSET + 4096u, "log banks follow their tails' page");
+_Static_assert(CAPE_LOG_BANK_BYTES == 32u << 20, "32 MiB per log bank");
+_Static_assert(CAPE_SHARED_BYTES == CAPE_LOG_BANKS_OFFSET + CAPE_LOG_BANKS * CAPE_LOG_BANK_BYTES, "region size");
+
+enum cape_shared_op {
+    /* Dynamic schedules: a = counter offset, b = chunk. r0 = the counter before the add. */
+    CAPE_SH_FETCH_ADD = 1,
+    /* Guided schedules: a = counter offset, b = iterations, c = team size, d = minimum chunk.
+       r0 = the first index claimed (UINT64_MAX when none is left), r1 = the end of the claim. */
+    CAPE_SH_GUIDED = 2,
+    /* a = offset of a u64. r0 = its value (acquire). */
+    CAPE_SH_LOAD = 3,
+    /* a = offset of a u64, b = value: store (release) and wake the home host's waiters. */
+    CAPE_SH_STORE = 4,
+    /* Locks, by key (the lock's address, the same on every rank). b = the caller's identity.
+       r0 = 1 when the lock was free and is now the caller's. r1 = the holder afterwards. */
+    CAPE_SH_LOCK_TRY = 5,
+    /* a = key. Frees the lock and wakes the home host's waiters. */
+    CAPE_SH_LOCK_RELEASE = 6,
+    /* a = key. r0 = the lock word, r1 = the nest count. */
+    CAPE_SH_LOCK_GET = 7,
+    /* a = key, b = nest count to store. */
+    CAPE_SH_LOCK_SET_COUNT = 8,
+    /* a = key. The lock becomes free with a nest count of 0 (omp_init_lock, omp_destroy_lock). */
+    CAPE_SH_LOCK_RESET = 9,
+    /* Section log, a = bank, b = entry bytes (header included, padded to 8), c = stamp; the entry
+       travels with the request. r0 = its offset in the bank, or UINT64_MAX when the bank is full. */
+    CAPE_SH_LOG_APPEND = 10,
+    /* a = bank, b = first offset the reader lacks, c = stamp of the current epoch. r0 = the end of
+       the complete entries from b on (their bytes travel back with the answer), r1 = the tail. */
+    CAPE_SH_LOG_READ = 11,
+};
+
+typedef struct cape_shared_request {
+    uint32_t op;
+    uint32_t slot;      /* which of the requesting rank's slots waits for the answer */
+    uint64_t a, b, c, d;
+} cape_shared_request_t;
+
+typedef struct cape_shared_answer {
+    uint64_t r0, r1;
+} cape_shared_answer_t;
+
+/* Performs one request on the region at `base`. `entry` is the log entry of CAPE_SH_LOG_APPEND.
+   Returns 0, or -1 for an unknown operation or a full lock table (r0 = UINT64_MAX). */
+int cape_shared_execute(void *base, const cape_shared_request_t *req, cape_shared_answer_t *ans, const void *entry);
+
+/* The lock word and nest count of `key` in the region at `base`, the entry created on first use;
+   NULL when the table is full. */
+uint32_t *cape_shared_lock_word(void *base, uint64_t key);
+
+/* The end of the complete log entries of `bank` from offset `from` up to at most `tail`. */
+uint64_t cape_shared_log_complete(void *base, uint32_t bank, uint64_t from, uint64_t tail, uint64_t stamp);
+
+#endif
