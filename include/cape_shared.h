@@ -95,9 +95,9 @@ typedef struct cape_shared_answer {
    Returns 0, or -1 for an unknown operation or a full lock table (r0 = UINT64_MAX). */
 int cape_shared_execute(void *base, const cape_shared_request_t *req, cape_shared_answer_t *ans, const void *entry);
 
-/* The lock word and nest count of `key` in the region at `base`, the entry created on first use;
-   NULL when the table is full. */
-uint32_t *cape_shared_lock_word(void *base, uint64_t key);
+/* The lock word and nest count of `key` in the lock table at `table` (CAPE_LOCKS_BYTES long: the
+   region's, or sequential code's own), the entry created on first use; NULL when it is full. */
+uint32_t *cape_shared_lock_word(void *table, uint64_t key);
 
 /* The end of the complete log entries of `bank` from offset `from` up to at most `tail`. */
 uint64_t cape_shared_log_complete(void *base, uint32_t bank, uint64_t from, uint64_t tail, uint64_t stamp);

@@ -355,9 +355,14 @@ static void collect_holes(void) {
     for (uint32_t i = 0; i < nexcluded; i++) add_hole(excluded[i].start, excluded[i].end);
     size_t tls = 0;
     dl_iterate_phdr(phdr_holes, &tls);
-    /* x86-64 keeps TLS blocks below the thread pointer and struct pthread above it; glibc adds a
-       static-TLS surplus of a few KiB. */
-    add_hole((main_tp - tls - 16384) & ~(uintptr_t)(PAGE - 1), (main_tp + 2 * PAGE) & ~(uintptr_t)(PAGE - 1));
+    /* x86-64 keeps the static TLS blocks below the thread pointer and struct pthread above it.
+       ld.so says how large the static TLS area is (blocks, glibc's surplus and the TCB); a guess
+       from the modules' TLS segments plus a margin reached, when a program's mapping came to lie
+       right below the TCB's, into that mapping's last page, whose writes were then lost. */
+    void (*static_info)(size_t *, size_t *) = (void (*)(size_t *, size_t *))dlsym(RTLD_DEFAULT, "_dl_get_tls_static_info");
+    size_t below = tls + 16384, align = 0;
+    if (static_info) static_info(&below, &align);
+    add_hole((main_tp - below) & ~(uintptr_t)(PAGE - 1), (main_tp + 2 * PAGE) & ~(uintptr_t)(PAGE - 1));
     qsort(holes, nholes, sizeof holes[0], cmp_hole);
 }
 

@@ -6,8 +6,8 @@
 
 static uint64_t *word64(void *base, uint64_t offset) { return (uint64_t *)((char *)base + offset); }
 
-uint32_t *cape_shared_lock_word(void *base, uint64_t key) {
-    uint64_t *table = word64(base, CAPE_LOCKS_OFFSET);
+uint32_t *cape_shared_lock_word(void *lock_table, uint64_t key) {
+    uint64_t *table = lock_table;
     uint64_t h = key * 0x9E3779B97F4A7C15ull;
     h ^= h >> 29;
     uint64_t i = h % CAPE_LOCK_ENTRIES;
@@ -74,7 +74,7 @@ int cape_shared_execute(void *base, const cape_shared_request_t *q, cape_shared_
     case CAPE_SH_LOCK_GET:
     case CAPE_SH_LOCK_SET_COUNT:
     case CAPE_SH_LOCK_RESET: {
-        uint32_t *w = cape_shared_lock_word(base, q->a);
+        uint32_t *w = cape_shared_lock_word(word64(base, CAPE_LOCKS_OFFSET), q->a);
         if (!w) { a->r0 = UINT64_MAX; return -1; }
         switch (q->op) {
         case CAPE_SH_LOCK_TRY:

@@ -24,25 +24,24 @@ enum LockTable {
     static let atomicBlock: UInt = 2
     static let atomicInstruction: UInt = 3
 
-    /// Sequential code's table: the lock-table part of a region laid out like the shared state.
+    /// Sequential code's table.
     nonisolated(unsafe) static let local: UnsafeMutableRawPointer = {
-        let bytes = Int(CAPE_LOCKS_OFFSET + CAPE_LOCKS_BYTES)
-        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
-        p.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        let p = UnsafeMutableRawPointer.allocate(byteCount: Int(CAPE_LOCKS_BYTES), alignment: 8)
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: Int(CAPE_LOCKS_BYTES))
         return p
     }()
 
     /// The word of `key` when the table serving the calling thread is in this process's memory;
     /// nil when it is at rank 0's host and this rank is elsewhere.
     private static func word(_ key: UInt) -> UnsafeMutablePointer<UInt32>? {
-        let base: UnsafeMutableRawPointer
+        let table: UnsafeMutableRawPointer
         if Region.running {
             guard SharedState.home else { return nil }
-            base = SharedState.base!
+            table = SharedState.base! + Int(CAPE_LOCKS_OFFSET)
         } else {
-            base = local
+            table = local
         }
-        guard let w = cape_shared_lock_word(base, UInt64(key)) else {
+        guard let w = cape_shared_lock_word(table, UInt64(key)) else {
             fatal("more than \(CAPE_LOCK_ENTRIES) distinct locks and named critical sections are in use (destroy unused locks)")
         }
         return w
