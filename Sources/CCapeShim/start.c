@@ -11,6 +11,8 @@
 #include <link.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <time.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,10 +58,25 @@ void cape_write_err(const char *msg) {
     }
 }
 
+static int (*abort_job)(void);
+void cape_set_abort_hook(int (*hook)(void)) { abort_job = hook; }
+
+/* A rank that stops alone must take the job with it: hydra waits for the other ranks when one
+   exits with a status, and they may wait for this one forever. The proxy aborts the job through
+   MPI; when it cannot (dead, or stuck in an exchange), the rank ends by SIGKILL, which hydra
+   answers by ending every rank. */
 void cape_die(const char *msg) {
+    static int dying;
     cape_write_err("cape: ");
     cape_write_err(msg);
     cape_write_err("\n");
+    if (!__atomic_exchange_n(&dying, 1, __ATOMIC_ACQ_REL) && abort_job) {
+        if (abort_job()) {
+            struct timespec ts = { 3, 0 };
+            while (nanosleep(&ts, &ts) != 0) {}
+        }
+        kill(getpid(), SIGKILL);
+    }
     _exit(1);
 }
 

@@ -64,6 +64,35 @@ void cape_channel_release(int fd, uint64_t offset, uint64_t len) {
     fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len);
 }
 
-void cape_die_with_parent(void) { prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
+static char parent_gone[160] = "cape: a rank's program ended without finishing (killed, or crashed); the job stops\n";
+
+static void on_parent_death(int sig) {
+    (void)sig;
+    size_t n = 0;
+    while (parent_gone[n]) n++;
+    (void)!write(2, parent_gone, n);
+    _exit(1);
+}
+
+/* The proxy dies with its program and says so. When hydra ends a job it kills each rank's process
+   group, proxy included, so only the proxy of a rank that died first lives to print this. */
+void cape_die_with_parent(void) {
+    signal(SIGUSR2, on_parent_death);
+    prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0);
+}
+
+void cape_name_rank(int rank) {
+    char *p = parent_gone;
+    const char *a = "cape: the program of rank ";
+    while (*a) *p++ = *a++;
+    char digits[12];
+    int n = 0;
+    unsigned r = (unsigned)rank;
+    do { digits[n++] = (char)('0' + r % 10); r /= 10; } while (r && n < 11);
+    while (n) *p++ = digits[--n];
+    const char *b = " ended without finishing (killed, or crashed); the job stops\n";
+    while (*b) *p++ = *b++;
+    *p = 0;
+}
 
 void cape_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

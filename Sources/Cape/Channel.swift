@@ -12,6 +12,7 @@ final class Channel {
     let bytes: UInt64
     private(set) var proxyPid: pid_t = 0
     private var committedHighWater = 0
+    private var proxyGone = false
 
     init(gib: Int) {
         bytes = UInt64(gib) << 30
@@ -102,6 +103,17 @@ final class Channel {
         return Answer(outLen: Int(control.pointee.out_len), result0: control.pointee.result0, result1: control.pointee.result1)
     }
 
+    /// Asks the proxy to abort the whole job, without waiting for it (cape_die's hook). False when
+    /// the proxy is gone.
+    func postAbort() -> Bool {
+        if proxyGone { return false }
+        control.pointee.op = CAPE_OP_ABORT.rawValue
+        control.pointee.arg0 = 1
+        withUnsafeMutablePointer(to: &control.pointee.main_seq) { cape_store_release_u32($0, cape_load_acquire_u32($0) &+ 1) }
+        ringDoorbell()
+        return true
+    }
+
     private func ringDoorbell() {
         withUnsafeMutablePointer(to: &control.pointee.request) { w in
             _ = cape_fetch_add_u32(w, 1)
@@ -140,6 +152,7 @@ final class Channel {
         var status: Int32 = 0
         let r = waitpid(proxyPid, &status, WNOHANG)
         if r == proxyPid {
+            proxyGone = true
             let how = (status & 0x7f) == 0 ? "exited with status \((status >> 8) & 0xff)" : "was killed by signal \(status & 0x7f)"
             fatal("the MPI proxy of rank \(Runtime.rank) \(how) (see the messages above; the job stops)")
         }

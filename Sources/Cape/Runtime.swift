@@ -83,6 +83,7 @@ func capeSwiftStart() {
         let channel = Channel(gib: Runtime.settings.channelGiB)
         Runtime.channel = channel
         channel.spawnProxy(path: proxyPath(launch), launcherEnv: launcherEnv(launch))
+        cape_set_abort_hook { Runtime.channel?.postAbort() == true ? 1 : 0 }
         let a = channel.call(CAPE_OP_HELLO, arg0: UInt64(mine), arg1: hostIdentity())
         Runtime.rank = Int(a.result0)
         Runtime.size = Int(a.result1)

@@ -375,7 +375,7 @@ while true {
         timeout = pollMicros
     }
     if withUnsafeMutablePointer(to: &control.pointee.request, { cape_futex_wait_us($0, bell, timeout) }) != 0, getppid() != appPid {
-        exit(1)
+        exit(1) // the parent-death signal has been missed (it is sent when the spawning thread ends)
     }
 }
 
@@ -387,6 +387,7 @@ func handle(_ op: UInt32) {
             MPI_Init_thread(nil, nil, Int32(MPI_THREAD_SINGLE), &provided)
             MPI_Comm_rank(world, &rank)
             MPI_Comm_size(world, &worldSize)
+            cape_name_rank(rank)
             initialized = true
         }
         var mine = (control.pointee.arg0, control.pointee.arg1)

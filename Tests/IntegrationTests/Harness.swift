@@ -40,14 +40,34 @@ struct HarnessError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// One way of running a program under libcape: `mpiexec -n ranks` with CAPE_THREADS_PER_RANK.
+/// One way of running a program under libcape: `mpiexec -n ranks` with CAPE_THREADS_PER_RANK, on
+/// this machine or spread evenly over `hosts` simulated hosts (scripts/sim-ssh).
 struct CapeConfiguration: Sendable, CustomStringConvertible, Hashable {
     var ranks: Int
+    /// Simulated hosts; 1 runs every rank on this machine with mpiexec's own launcher.
+    var hosts: Int
     var threadsPerRank: Int
     /// CAPE_TRACKER, or nil for the default (auto).
-    var tracker: String? = nil
+    var tracker: String?
+
+    init(ranks: Int, hosts: Int = 1, threadsPerRank: Int, tracker: String? = nil) {
+        // Uneven shapes would make the host a rank lands on depend on hydra's placement rules,
+        // and the host names run out after Z.
+        precondition(ranks >= 1 && hosts >= 1 && hosts <= 26 && ranks % hosts == 0,
+                     "\(ranks) ranks cannot be spread evenly over \(hosts) hosts")
+        self.ranks = ranks
+        self.hosts = hosts
+        self.threadsPerRank = threadsPerRank
+        self.tracker = tracker
+    }
+
+    var ranksPerHost: Int { ranks / hosts }
+
     var description: String {
-        "mpiexec -n \(ranks), CAPE_THREADS_PER_RANK=\(threadsPerRank)" + (tracker.map { ", CAPE_TRACKER=\($0)" } ?? "")
+        let shape = hosts > 1
+            ? "\(hosts) hosts x \(ranksPerHost) rank\(ranksPerHost == 1 ? "" : "s")"
+            : "mpiexec -n \(ranks)"
+        return shape + ", CAPE_THREADS_PER_RANK=\(threadsPerRank)" + (tracker.map { ", CAPE_TRACKER=\($0)" } ?? "")
     }
 }
 
@@ -125,6 +145,28 @@ enum Harness {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
+    }
+
+    /// scripts/sim-ssh, the ssh stand-in that gives each host of a job its own namespaces.
+    static var simSshPath: String {
+        packageRoot.appendingPathComponent("scripts/sim-ssh").path
+    }
+
+    /// The names of the simulated hosts of `count`: capeA, capeB, ...
+    static func simulatedHostNames(_ count: Int) -> [String] {
+        (0..<count).map { "cape" + String(UnicodeScalar(UInt8(65 + $0))) }
+    }
+
+    /// mpiexec's arguments up to the program: `-n ranks`, preceded for more than one host by the
+    /// host list and the sim-ssh launcher.
+    static func mpiexecArguments(ranks: Int, hosts: Int = 1) -> [String] {
+        precondition(hosts >= 1 && ranks % hosts == 0, "\(ranks) ranks cannot be spread evenly over \(hosts) hosts")
+        var args: [String] = []
+        if hosts > 1 {
+            let list = simulatedHostNames(hosts).map { "\($0):\(ranks / hosts)" }.joined(separator: ",")
+            args += ["-hosts", list, "-launcher", "ssh", "-launcher-exec", simSshPath]
+        }
+        return args + ["-n", String(ranks)]
     }
 
     static func absolutePath(_ path: String) -> String {
@@ -209,7 +251,8 @@ enum Harness {
         try run(executable, [], environment: libgompEnvironment(threads: threads), stdin: stdin, timeout: timeout)
     }
 
-    /// Runs `mpiexec -n ranks executable arguments` with libcape preloaded.
+    /// Runs `mpiexec -n ranks executable arguments` with libcape preloaded, through sim-ssh when the
+    /// configuration has more than one host.
     static func runWithCape(_ executable: String, arguments: [String] = [], library: String,
                             configuration: CapeConfiguration, stdin: String = "/dev/null",
                             verify: Bool = true, extraEnvironment: [String: String?] = [:],
@@ -219,7 +262,8 @@ enum Harness {
         if let t = configuration.tracker, extra["CAPE_TRACKER"] == nil { extra["CAPE_TRACKER"] = t }
         let env = capeEnvironment(library: library, threadsPerRank: configuration.threadsPerRank,
                                   verify: verify, extra: extra)
-        return try run(launcher, prefix + ["-n", String(configuration.ranks), executable] + arguments,
+        let shape = mpiexecArguments(ranks: configuration.ranks, hosts: configuration.hosts)
+        return try run(launcher, prefix + shape + [executable] + arguments,
                        environment: env, stdin: stdin, timeout: timeout)
     }
 
@@ -235,8 +279,24 @@ enum Harness {
     /// normal exit, any remaining member of the process group is killed too.
     static func run(_ executable: String, _ arguments: [String], environment: [String: String],
                     stdin: String = "/dev/null", timeout: TimeInterval = defaultTimeout) throws -> ProcessResult {
+        let process = try spawn(executable, arguments, environment: environment, stdin: stdin)
+        let deadline = process.start.addingTimeInterval(timeout)
+        var timedOut = false
+        while !process.hasExited() {
+            if Date() >= deadline {
+                timedOut = true
+                break
+            }
+            usleep(10_000)
+        }
+        return process.finish(timedOut: timedOut)
+    }
+
+    /// Starts a process as `run` does, without waiting for it, so that a test can act on it while it
+    /// runs. The caller must call `finish` on the result.
+    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
+                      stdin: String = "/dev/null") throws -> SpawnedProcess {
         let dir = try makeTemporaryDirectory(prefix: "cape-run")
-        defer { removeDirectory(dir) }
         let outPath = dir.appendingPathComponent("stdout").path
         let errPath = dir.appendingPathComponent("stderr").path
 
@@ -275,38 +335,10 @@ enum Harness {
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, executable, &actions, &attr, argv, envp)
         guard rc == 0 else {
+            removeDirectory(dir)
             throw HarnessError("cannot start \(executable): \(String(cString: strerror(rc)))")
         }
-
-        // Wait for the exit without reaping (WNOWAIT), so the process group id stays valid while we
-        // kill leftovers; poll so that the time limit can be enforced.
-        var timedOut = false
-        let deadline = start.addingTimeInterval(timeout)
-        while true {
-            var info = siginfo_t()
-            let w = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
-            if w == -1 && errno == EINTR { continue }
-            if w == -1 { break }                      // should not happen; reap below
-            if info._sifields._sigchld.si_pid == pid { break }   // exited (not yet reaped)
-            if Date() >= deadline {
-                timedOut = true
-                kill(-pid, SIGKILL)
-                break
-            }
-            usleep(10_000)
-        }
-        kill(-pid, SIGKILL)                           // leftovers of the group (e.g. stray ranks)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let duration = Date().timeIntervalSince(start)
-
-        let termSignal = status & 0x7f
-        let exitCode: Int32? = termSignal == 0 ? (status >> 8) & 0xff : nil
-        let signal: Int32? = termSignal == 0 ? nil : termSignal
-        let out = (try? Data(contentsOf: URL(fileURLWithPath: outPath))) ?? Data()
-        let err = (try? Data(contentsOf: URL(fileURLWithPath: errPath))) ?? Data()
-        return ProcessResult(exitCode: exitCode, signal: signal, stdout: out, stderr: err,
-                             timedOut: timedOut, duration: duration)
+        return SpawnedProcess(pid: pid, start: start, directory: dir, stdoutPath: outPath, stderrPath: errPath)
     }
 
     // MARK: Reporting
@@ -336,5 +368,48 @@ enum Harness {
         }
         if expected.hasSuffix("\n") != got.hasSuffix("\n") { return "outputs differ in the final newline" }
         return "outputs differ in bytes that are not visible line by line (encoding)"
+    }
+}
+
+/// A process started by `Harness.spawn`, not yet reaped.
+struct SpawnedProcess {
+    let pid: pid_t
+    let start: Date
+    let directory: URL
+    let stdoutPath: String
+    let stderrPath: String
+
+    /// Whether the process has exited. It is not reaped (WNOWAIT), so the process group id stays
+    /// valid for `finish` to kill leftovers with.
+    func hasExited() -> Bool {
+        while true {
+            var info = siginfo_t()
+            let w = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+            if w == -1 && errno == EINTR { continue }
+            if w == -1 { return true }                        // should not happen; finish reaps
+            return info._sifields._sigchld.si_pid == pid
+        }
+    }
+
+    /// What the process has written to stdout so far.
+    var stdoutSoFar: String {
+        String(decoding: (try? Data(contentsOf: URL(fileURLWithPath: stdoutPath))) ?? Data(), as: UTF8.self)
+    }
+
+    /// Kills the process group (the process too, if it still runs), reaps the process, reads its
+    /// output and removes the capture files.
+    func finish(timedOut: Bool = false) -> ProcessResult {
+        kill(-pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let duration = Date().timeIntervalSince(start)
+        let termSignal = status & 0x7f
+        let exitCode: Int32? = termSignal == 0 ? (status >> 8) & 0xff : nil
+        let signal: Int32? = termSignal == 0 ? nil : termSignal
+        let out = (try? Data(contentsOf: URL(fileURLWithPath: stdoutPath))) ?? Data()
+        let err = (try? Data(contentsOf: URL(fileURLWithPath: stderrPath))) ?? Data()
+        Harness.removeDirectory(directory)
+        return ProcessResult(exitCode: exitCode, signal: signal, stdout: out, stderr: err,
+                             timedOut: timedOut, duration: duration)
     }
 }

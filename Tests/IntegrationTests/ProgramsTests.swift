@@ -1,7 +1,7 @@
 // Runs every C OpenMP program of Tests/programs under libcape and compares its stdout with a plain
 // libgomp run. Each program is compiled once with `gcc -O2 -g -fopenmp`, run under libgomp with
 // OMP_NUM_THREADS=2 for the reference output, then run with `mpiexec -n N` and libcape preloaded
-// (CAPE_VERIFY=1) in several rank / threads-per-rank configurations.
+// (CAPE_VERIFY=1) in several rank / threads-per-rank configurations, some on simulated hosts.
 import Foundation
 import Testing
 
@@ -9,7 +9,8 @@ import Testing
 let capePrograms: [String] = Harness.programNames()
 
 /// The configurations every program is run in: the default tracker (userfaultfd where the kernel
-/// has it) at every shape, and the portable mprotect tracker at two.
+/// has it) at every shape, the portable mprotect tracker at two, and simulated hosts (scripts/sim-ssh),
+/// where ranks of different hosts share no /dev/shm, System V IPC or host name, as on a cluster.
 let capeConfigurations: [CapeConfiguration] = [
     CapeConfiguration(ranks: 1, threadsPerRank: 1),
     CapeConfiguration(ranks: 2, threadsPerRank: 1),
@@ -18,6 +19,10 @@ let capeConfigurations: [CapeConfiguration] = [
     CapeConfiguration(ranks: 2, threadsPerRank: 2),
     CapeConfiguration(ranks: 3, threadsPerRank: 1, tracker: "mprotect"),
     CapeConfiguration(ranks: 2, threadsPerRank: 2, tracker: "mprotect"),
+    CapeConfiguration(ranks: 2, hosts: 2, threadsPerRank: 1),
+    CapeConfiguration(ranks: 3, hosts: 3, threadsPerRank: 1),
+    CapeConfiguration(ranks: 4, hosts: 2, threadsPerRank: 1),
+    CapeConfiguration(ranks: 2, hosts: 2, threadsPerRank: 2),
 ]
 
 @Suite("OpenMP programs under libcape", .serialized)

@@ -42,8 +42,10 @@ static inline void cape_cpu_relax(void) {
 /* prctl(PR_SET_TIMERSLACK): how late a timed sleep of the calling thread may end. */
 void cape_set_timer_slack(unsigned long ns);
 
-/* prctl(PR_SET_PDEATHSIG, SIGKILL): the proxy dies with its program. */
+/* prctl(PR_SET_PDEATHSIG): the proxy dies with its program, printing that it did. */
 void cape_die_with_parent(void);
+/* Names the rank in that message, once MPI has told it. */
+void cape_name_rank(int rank);
 
 /* The memfd behind the channel: created by libcape, inherited by the proxy. */
 int cape_memfd_create(const char *name, uint64_t size);
