@@ -79,7 +79,17 @@ enum cape_shared_op {
     /* a = bank, b = first offset the reader lacks, c = stamp of the current epoch. r0 = the end of
        the complete entries from b on (their bytes travel back with the answer), r1 = the tail. */
     CAPE_SH_LOG_READ = 11,
+    /* Entering a section from another host in one round trip: LOCK_TRY of key a for identity b,
+       and when it succeeds, LOG_READ of the epoch's bank (c = the epoch) from offset d.
+       r0 = 0 when the lock is taken by another; else 1, plus 2 when the log is complete up to
+       its tail; r1 = the end of the complete entries (their bytes travel back). */
+    CAPE_SH_LOCK_ENTER = 12,
+    /* Leaving one: LOG_APPEND of the entry (b bytes, c = the epoch) to the epoch's bank, then
+       LOCK_RELEASE of key a. r0 = as LOG_APPEND. */
+    CAPE_SH_APPEND_RELEASE = 13,
 };
+
+#define CAPE_LOG_MAGIC 0x43454353u /* "SCEC"; an entry's stamp is magic | epoch << 32 */
 
 typedef struct cape_shared_request {
     uint32_t op;
@@ -101,5 +111,16 @@ uint32_t *cape_shared_lock_word(void *table, uint64_t key);
 
 /* The end of the complete log entries of `bank` from offset `from` up to at most `tail`. */
 uint64_t cape_shared_log_complete(void *base, uint32_t bank, uint64_t from, uint64_t tail, uint64_t stamp);
+
+/* The log bytes that travel back with an answer: 1 and the bank's range [*from, *to) when there
+   are some, else 0. Both proxies call it, rank 0's to send them and the asker's to receive them
+   into its copy of the region at the same offsets. */
+int cape_shared_answer_bytes(const cape_shared_request_t *req, const cape_shared_answer_t *ans,
+                             uint32_t *bank, uint64_t *from, uint64_t *to);
+
+/* Whether a request carries a log entry (it follows the request as a second message). */
+static inline int cape_shared_carries_entry(uint32_t op) {
+    return op == CAPE_SH_LOG_APPEND || op == CAPE_SH_APPEND_RELEASE;
+}
 
 #endif

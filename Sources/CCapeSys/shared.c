@@ -42,6 +42,27 @@ static uint64_t log_append(void *base, uint32_t bank, uint64_t size, uint64_t st
     return start;
 }
 
+static uint64_t stamp_of(uint64_t epoch) { return CAPE_LOG_MAGIC | epoch << 32; }
+
+static void log_read(void *base, uint32_t bank, uint64_t from, uint64_t stamp, cape_shared_answer_t *a) {
+    uint64_t tail = cape_load_acquire_u64(word64(base, CAPE_LOG_TAILS_OFFSET + (uint64_t)bank * 8));
+    a->r0 = cape_shared_log_complete(base, bank, from, tail, stamp);
+    a->r1 = tail;
+}
+
+int cape_shared_answer_bytes(const cape_shared_request_t *q, const cape_shared_answer_t *a,
+                             uint32_t *bank, uint64_t *from, uint64_t *to) {
+    if (q->op == CAPE_SH_LOG_READ && a->r0 > q->b) {
+        *bank = (uint32_t)q->a; *from = q->b; *to = a->r0;
+        return 1;
+    }
+    if (q->op == CAPE_SH_LOCK_ENTER && (a->r0 & 1) && a->r1 > q->d) {
+        *bank = (uint32_t)(q->c % CAPE_LOG_BANKS); *from = q->d; *to = a->r1;
+        return 1;
+    }
+    return 0;
+}
+
 int cape_shared_execute(void *base, const cape_shared_request_t *q, cape_shared_answer_t *a, const void *entry) {
     a->r0 = 0;
     a->r1 = 0;
@@ -101,10 +122,25 @@ int cape_shared_execute(void *base, const cape_shared_request_t *q, cape_shared_
     case CAPE_SH_LOG_APPEND:
         a->r0 = log_append(base, (uint32_t)q->a, q->b, q->c, entry);
         return 0;
-    case CAPE_SH_LOG_READ: {
-        uint64_t tail = cape_load_acquire_u64(word64(base, CAPE_LOG_TAILS_OFFSET + q->a * 8));
-        a->r0 = cape_shared_log_complete(base, (uint32_t)q->a, q->b, tail, q->c);
-        a->r1 = tail;
+    case CAPE_SH_LOG_READ:
+        log_read(base, (uint32_t)q->a, q->b, q->c, a);
+        return 0;
+    case CAPE_SH_LOCK_ENTER: {
+        uint32_t *w = cape_shared_lock_word(word64(base, CAPE_LOCKS_OFFSET), q->a);
+        if (!w) { a->r0 = UINT64_MAX; return -1; }
+        if (!cape_cas_u32(w, 0, (uint32_t)q->b)) return 0;
+        cape_shared_answer_t log;
+        log_read(base, (uint32_t)(q->c % CAPE_LOG_BANKS), q->d, stamp_of(q->c), &log);
+        a->r0 = 1 | (log.r0 >= log.r1 ? 2 : 0);
+        a->r1 = log.r0;
+        return 0;
+    }
+    case CAPE_SH_APPEND_RELEASE: {
+        uint32_t *w = cape_shared_lock_word(word64(base, CAPE_LOCKS_OFFSET), q->a);
+        if (!w) { a->r0 = UINT64_MAX; return -1; }
+        a->r0 = log_append(base, (uint32_t)(q->c % CAPE_LOG_BANKS), q->b, stamp_of(q->c), entry);
+        cape_store_release_u32(w, 0);
+        cape_futex_wake(w);
         return 0;
     }
     default:

@@ -62,6 +62,19 @@ enum LockTable {
         return SharedState.perform(CAPE_SH_LOCK_TRY, UInt64(key), UInt64(me)).0 == 1
     }
 
+    /// tryLock for a section about to start: from another host, the same round trip brings the
+    /// section log's new entries.
+    static func tryEnter(_ key: UInt, _ me: UInt32) -> Bool {
+        if word(key) != nil || !SectionLog.active { return tryLock(key, me) }
+        let r = SharedState.perform(CAPE_SH_LOCK_ENTER, UInt64(key), UInt64(me), Sync.epoch, UInt64(SectionLog.copyMark()))
+        guard r.0 & 1 != 0 else { return false }
+        SectionLog.copied(upTo: Int(r.1), complete: r.0 & 2 != 0)
+        return true
+    }
+
+    /// Whether waiting for a lock costs a message per look (the lock is on another host).
+    static var remote: Bool { Region.running && !SharedState.home }
+
     static func lock(_ key: UInt, _ me: UInt32) {
         guard let w = word(key) else {
             var backoff = SharedState.Backoff()
@@ -163,11 +176,14 @@ enum Exclusion {
             return
         }
         let id = localId()
+        var backoff = SharedState.Backoff()
         while true {
-            if let key { LockTable.waitFree(key) }
+            // From another host a look costs as much as an attempt: attempt, and back off.
+            if let key, !LockTable.remote { LockTable.waitFree(key) }
             Word.lock(owner, id)
-            if key == nil || LockTable.tryLock(key!, me) { break }
+            if key == nil || LockTable.tryEnter(key!, me) { break }
             Word.unlock(owner)
+            if LockTable.remote { backoff.pause() }
         }
         depth = 1
         SectionLog.enter()
@@ -185,7 +201,7 @@ enum Exclusion {
             return true
         }
         Word.lock(owner, localId())
-        guard LockTable.tryLock(key, me) else {
+        guard LockTable.tryEnter(key, me) else {
             Word.unlock(owner)
             return false
         }
@@ -200,8 +216,7 @@ enum Exclusion {
             if let key { LockTable.unlock(key) }
             return
         }
-        SectionLog.leave()
-        if let key { LockTable.unlock(key) }
+        SectionLog.leave(releasing: key)
         depth -= 1
         if depth > 0 {
             SectionLog.enter()

@@ -27,13 +27,16 @@ enum SectionLog {
     /// possibly after rank 0 is already in epoch e + 1; rank 0 empties the bank of e + 2 then.
     static let bankCount = Int(CAPE_LOG_BANKS)
     static let entryHeader = Int(CAPE_LOG_ENTRY_HEADER) // stamp (magic | epoch << 32), rank, diff, stdout and stderr bytes
-    static let magic: UInt32 = 0x4345_4353 // "SCEC"
+    static let magic = UInt32(CAPE_LOG_MAGIC)
     /// Sections go through the log: a team spread over several ranks.
     nonisolated(unsafe) static var active = false
     private nonisolated(unsafe) static var epochSeen: UInt64 = .max
     private nonisolated(unsafe) static var applied = 0
     /// Away from the home host: how much of the bank this rank's copy holds.
     private nonisolated(unsafe) static var copied = 0
+    /// Away from the home host: the copy is known complete up to `copied` (a lock was just taken
+    /// together with the log), so the next catch-up needs no read.
+    private nonisolated(unsafe) static var fresh = false
     /// What this rank appended since the last sync point (it travels in its segment header).
     nonisolated(unsafe) static var appended = 0
     private nonisolated(unsafe) static var outMark: off_t = 0
@@ -59,13 +62,16 @@ enum SectionLog {
     static func catchUp(total: Int? = nil) {
         guard active else { return }
         let bank = Int(Sync.epoch % UInt64(bankCount))
-        if epochSeen != Sync.epoch { epochSeen = Sync.epoch; applied = 0; copied = 0 }
+        _ = copyMark()
         let base = bankBase(bank)
         let end: Int
         if SharedState.home {
             end = Int(cape_load_acquire_u64(SharedState.word(tailOffset(bank))))
         } else if let total, total <= applied {
             end = applied
+        } else if fresh {
+            fresh = false
+            end = copied
         } else {
             // Entries still being written at home are fetched again until they are complete.
             var backoff = SharedState.Backoff()
@@ -107,6 +113,18 @@ enum SectionLog {
         }
     }
 
+    /// Away from the home host: how far this epoch's copy of the log reaches.
+    static func copyMark() -> Int {
+        if epochSeen != Sync.epoch { epochSeen = Sync.epoch; applied = 0; copied = 0; fresh = false }
+        return copied
+    }
+
+    /// Away from the home host: a lock was taken with the log's complete entries up to `end`.
+    static func copied(upTo end: Int, complete: Bool) {
+        copied = max(copied, end)
+        fresh = complete
+    }
+
     /// Writes the runs' bytes to the twins, and to memory unless they come from this rank's own
     /// section (`own`): there memory may already hold a newer value that a sibling thread wrote
     /// after the section was encoded, and that value must stay a change of this rank.
@@ -144,12 +162,16 @@ enum SectionLog {
         cape_section_begin()
     }
 
-    /// The calling thread leaves its section: its writes and output go to the log. Sections of
+    /// The calling thread leaves its section: its writes and output go to the log, and then the
+    /// team-wide lock `releasing` is freed (from another host, both in one round trip). Sections of
     /// different locks may leave at once on several ranks: the entry is built in this rank's
     /// channel buffer (one section at a time per rank), then space is reserved in the log, the
     /// entry copied, and its stamp (magic and epoch) written last.
-    static func leave() {
-        guard active, Region.tracking else { return }
+    static func leave(releasing key: UInt? = nil) {
+        guard active, Region.tracking else {
+            if let key { LockTable.unlock(key) }
+            return
+        }
         var pagesP: UnsafePointer<UInt>?
         var oldP: UnsafePointer<UnsafePointer<UInt8>?>?
         let n = Int(cape_section_end(&pagesP, &oldP))
@@ -183,7 +205,13 @@ enum SectionLog {
         e.storeBytes(of: UInt64(err), toByteOffset: 32, as: UInt64.self)
         let size = (entryHeader + diff + out + err + 7) & ~7
         let bank = Int(Sync.epoch % UInt64(bankCount))
-        let start = SharedState.perform(CAPE_SH_LOG_APPEND, UInt64(bank), UInt64(size), stamp, entry: UnsafeRawPointer(e)).0
+        let start: UInt64
+        if let key, !SharedState.home {
+            start = SharedState.perform(CAPE_SH_APPEND_RELEASE, UInt64(key), UInt64(size), Sync.epoch).0
+        } else {
+            start = SharedState.perform(CAPE_SH_LOG_APPEND, UInt64(bank), UInt64(size), stamp, entry: UnsafeRawPointer(e)).0
+            if let key { LockTable.unlock(key) }
+        }
         if start == .max { fatal(full) }
         appended += size
         if Runtime.settings.trace >= 3 {

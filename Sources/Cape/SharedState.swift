@@ -43,12 +43,13 @@ enum SharedState {
         fatal("more than \(CAPE_LOCK_ENTRIES) distinct locks and named critical sections are in use (destroy unused locks)")
     }
 
-    /// Sleeps between two attempts of a remote wait: 20 us, doubling to 2 ms.
+    /// Sleeps between two attempts of a remote wait: 20 us, doubling to 500 us (an attempt is a
+    /// round trip of about 100-300 us here, so longer sleeps would mostly add latency).
     struct Backoff {
         private var micros: UInt32 = 20
         mutating func pause() {
             usleep(micros)
-            micros = min(micros * 2, 2000)
+            micros = min(micros * 2, 500)
         }
     }
 

@@ -245,7 +245,7 @@ func serveIncoming() -> Bool {
         var q = cape_shared_request_t()
         MPI_Recv(&q, Int32(requestBytes), byte, from, tagRequest, service, cape_mpi_status_ignore())
         var entry: UnsafeRawPointer?
-        if q.op == UInt32(CAPE_SH_LOG_APPEND.rawValue) {
+        if cape_shared_carries_entry(q.op) != 0 {
             if entryBuffer == nil { entryBuffer = UnsafeMutableRawPointer.allocate(byteCount: Int(CAPE_LOG_BANK_BYTES), alignment: 64) }
             let n = min(Int(q.b), Int(CAPE_LOG_BANK_BYTES))
             MPI_Recv(entryBuffer, Int32(n), byte, from, tagEntry, service, cape_mpi_status_ignore())
@@ -255,11 +255,16 @@ func serveIncoming() -> Bool {
         var a = cape_shared_answer_t()
         _ = cape_shared_execute(shared, &q, &a, entry)
         MPI_Send(&a, Int32(MemoryLayout<cape_shared_answer_t>.size), byte, from, tagAnswer + Int32(q.slot), service)
-        if q.op == UInt32(CAPE_SH_LOG_READ.rawValue), a.r0 > q.b {
-            let bank = shared! + Int(CAPE_LOG_BANKS_OFFSET) + Int(q.a) * Int(CAPE_LOG_BANK_BYTES)
-            MPI_Send(bank + Int(q.b), Int32(a.r0 - q.b), byte, from, tagLogBytes + Int32(q.slot), service)
+        var bank: UInt32 = 0, lo: UInt64 = 0, hi: UInt64 = 0
+        if cape_shared_answer_bytes(&q, &a, &bank, &lo, &hi) != 0 {
+            MPI_Send(logBytes(bank, lo), Int32(hi - lo), byte, from, tagLogBytes + Int32(q.slot), service)
         }
     }
+}
+
+/// Where offset `at` of log bank `bank` is in the rank's shared-state region.
+func logBytes(_ bank: UInt32, _ at: UInt64) -> UnsafeMutableRawPointer {
+    shared! + Int(CAPE_LOG_BANKS_OFFSET) + Int(bank) * Int(CAPE_LOG_BANK_BYTES) + Int(at)
 }
 
 /// A slot's request on its way to rank 0's proxy.
@@ -288,7 +293,7 @@ func forwardSlots() -> Bool {
                                           c: s.pointee.arg.2, d: s.pointee.arg.3)
         MPI_Irecv(answers + i, Int32(MemoryLayout<cape_shared_answer_t>.size), byte, 0, tagAnswer + Int32(i), service, &p.answer)
         MPI_Send(&p.request, Int32(requestBytes), byte, 0, tagRequest, service)
-        if p.request.op == UInt32(CAPE_SH_LOG_APPEND.rawValue) {
+        if cape_shared_carries_entry(p.request.op) != 0 {
             MPI_Send(data, Int32(p.request.b), byte, 0, tagEntry, service)
         }
         pending[i] = p
@@ -305,11 +310,11 @@ func finishSlots() -> Bool {
         guard done != 0 else { pending[i] = p; continue }
         any = true
         pending[i] = nil
-        let a = answers[i]
-        if p.request.op == UInt32(CAPE_SH_LOG_READ.rawValue), a.r0 > p.request.b {
+        var a = answers[i]
+        var bank: UInt32 = 0, lo: UInt64 = 0, hi: UInt64 = 0
+        if cape_shared_answer_bytes(&p.request, &a, &bank, &lo, &hi) != 0 {
             // The complete entries land in this rank's copy of the log, at their offsets at home.
-            let bank = shared! + Int(CAPE_LOG_BANKS_OFFSET) + Int(p.request.a) * Int(CAPE_LOG_BANK_BYTES)
-            MPI_Recv(bank + Int(p.request.b), Int32(a.r0 - p.request.b), byte, 0, tagLogBytes + Int32(i), service, cape_mpi_status_ignore())
+            MPI_Recv(logBytes(bank, lo), Int32(hi - lo), byte, 0, tagLogBytes + Int32(i), service, cape_mpi_status_ignore())
         }
         let s = slot(i)
         s.pointee.result = (a.r0, a.r1)
