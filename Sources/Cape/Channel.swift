@@ -125,15 +125,73 @@ final class Channel {
     /// calling thread's slot carries it to the proxy, which answers once rank 0's proxy has. A
     /// log append's entry must be at the start of the data area.
     func shared(_ op: cape_shared_op, _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) -> (UInt64, UInt64) {
+        let index = slotIndex()
+        settle(index)
+        post(index, op, a, b, c, d)
+        return take(index)
+    }
+
+    /// Starts an operation whose answer the calling thread collects later (`collect`): a chunk
+    /// claimed ahead while the thread computes the one it holds. Any other operation of the thread
+    /// first waits for it and keeps its answer.
+    func prefetch(_ op: cape_shared_op, _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) {
+        let index = slotIndex()
+        settle(index)
+        post(index, op, a, b, c, d)
+        inFlight[index] = true
+    }
+
+    /// The answer of the calling thread's `prefetch`.
+    func collect() -> (UInt64, UInt64) {
+        let index = slotIndex()
+        settle(index)
+        guard let r = kept[index] else { preconditionFailure("Channel.collect: no operation was started") }
+        kept[index] = nil
+        return r
+    }
+
+    // Per slot, so per local thread: touched only by the slot's own thread (not Swift arrays, whose
+    // element writes from several threads would be simultaneous accesses to one property).
+    private let inFlight: UnsafeMutablePointer<Bool> = {
+        let p = UnsafeMutablePointer<Bool>.allocate(capacity: Int(CAPE_CHANNEL_SLOTS))
+        p.initialize(repeating: false, count: Int(CAPE_CHANNEL_SLOTS))
+        return p
+    }()
+    private let kept: UnsafeMutablePointer<(UInt64, UInt64)?> = {
+        let p = UnsafeMutablePointer<(UInt64, UInt64)?>.allocate(capacity: Int(CAPE_CHANNEL_SLOTS))
+        p.initialize(repeating: nil, count: Int(CAPE_CHANNEL_SLOTS))
+        return p
+    }()
+
+    private func slotIndex() -> Int {
         let index = Int(cape_self()!.pointee.local_index) + 1
         precondition(index >= 0 && index < Int(CAPE_CHANNEL_SLOTS), "Channel.shared: no slot for local thread \(index - 1)")
-        let s = withUnsafeMutablePointer(to: &control.pointee.slots) {
+        return index
+    }
+
+    private func slot(_ index: Int) -> UnsafeMutablePointer<cape_slot_t> {
+        withUnsafeMutablePointer(to: &control.pointee.slots) {
             UnsafeMutableRawPointer($0).assumingMemoryBound(to: cape_slot_t.self) + index
         }
+    }
+
+    /// Waits for the thread's started operation, if any, and keeps its answer.
+    private func settle(_ index: Int) {
+        guard inFlight[index] else { return }
+        inFlight[index] = false
+        kept[index] = take(index)
+    }
+
+    private func post(_ index: Int, _ op: cape_shared_op, _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) {
+        let s = slot(index)
         s.pointee.op = op.rawValue
         s.pointee.arg = (a, b, c, d)
         withUnsafeMutablePointer(to: &s.pointee.state) { cape_store_release_u32($0, UInt32(CAPE_SLOT_POSTED.rawValue)) }
         ringDoorbell()
+    }
+
+    private func take(_ index: Int) -> (UInt64, UInt64) {
+        let s = slot(index)
         withUnsafeMutablePointer(to: &s.pointee.state) { w in
             var spins = 0
             while true {

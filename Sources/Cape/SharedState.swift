@@ -39,6 +39,13 @@ enum SharedState {
         return r
     }
 
+    /// Away from rank 0's host: starts `op` and returns at once; `collect` gives its answer.
+    static func prefetch(_ op: cape_shared_op, _ a: UInt64, _ b: UInt64, _ c: UInt64, _ d: UInt64) {
+        Runtime.channel!.prefetch(op, a, b, c, d)
+    }
+
+    static func collect() -> (UInt64, UInt64) { Runtime.channel!.collect() }
+
     private static func failed(_ op: cape_shared_op) -> Never {
         fatal("more than \(CAPE_LOCK_ENTRIES) distinct locks and named critical sections are in use (destroy unused locks)")
     }

@@ -155,6 +155,7 @@ struct WorkFrame {
     var chunkLo: UInt64 = .max  // ordered: the chunk held, until it is passed on
     var chunkHi: UInt64 = 0
     var unbound = false         // the team-wide ordinal and counter are taken at the first claim
+    var ahead = false           // away from rank 0's host: the next claim is on its way
 }
 
 enum Work {
@@ -224,6 +225,7 @@ enum Work {
         f.pointee.chunkLo = .max
         f.pointee.chunkHi = 0
         f.pointee.unbound = teamSize > 1
+        f.pointee.ahead = false
         return f
     }
 
@@ -280,18 +282,36 @@ enum Work {
         switch w.kind {
         case .dynamic:
             if let c = w.counter {
-                let lo = SharedState.fetchAdd(c, w.chunk)
+                let lo = SharedState.home || w.ordered ? SharedState.fetchAdd(c, w.chunk)
+                    : claimAhead(f, CAPE_SH_FETCH_ADD, c, w.chunk, 0, 0, more: { $0 < n }).0
                 if lo >= n { return nil }
                 return (lo, min(lo + w.chunk, n), true)
             }
             return staticChunk(f, chunk: w.chunk, clamp: true)
         case .guided:
             guard let c = w.counter else { return staticChunk(f, chunk: w.chunk, clamp: true) }
-            guard let claim = SharedState.guided(c, n: n, teamSize: w.teamSize, chunk: w.chunk) else { return nil }
-            return (claim.lo, claim.hi, true)
+            if SharedState.home || w.ordered {
+                guard let claim = SharedState.guided(c, n: n, teamSize: w.teamSize, chunk: w.chunk) else { return nil }
+                return (claim.lo, claim.hi, true)
+            }
+            let r = claimAhead(f, CAPE_SH_GUIDED, c, n, w.teamSize, w.chunk, more: { $0 != .max })
+            return r.0 == .max ? nil : (r.0, r.1, true)
         default:
             return staticChunk(f, chunk: w.chunk, clamp: false)
         }
+    }
+
+    /// Away from rank 0's host a claim is a round trip to its proxy: the thread claims its next chunk
+    /// while it computes the one it got, so it waits only when a chunk is shorter than the trip.
+    /// Which thread runs which chunk of a dynamic or guided schedule is unspecified, and holding
+    /// one chunk ahead moves at most one chunk per thread at the end of the loop. `more` says from
+    /// an answer whether the counter may hold another chunk.
+    private static func claimAhead(_ f: UnsafeMutablePointer<WorkFrame>, _ op: cape_shared_op, _ a: UInt64, _ b: UInt64,
+                                   _ c: UInt64, _ d: UInt64, more: (UInt64) -> Bool) -> (UInt64, UInt64) {
+        let r = f.pointee.ahead ? SharedState.collect() : SharedState.perform(op, a, b, c, d)
+        f.pointee.ahead = more(r.0)
+        if f.pointee.ahead { SharedState.prefetch(op, a, b, c, d) }
+        return r
     }
 
     /// libgomp's static schedule: chunk 0 gives each thread one contiguous block; otherwise chunks
@@ -326,6 +346,7 @@ enum Work {
     /// Ends the calling thread's part in its current loop or sections construct.
     static func finish() {
         let f = frame()
+        precondition(!f.pointee.ahead, "Work.finish: a chunk claimed ahead was never run")
         if f.pointee.active && f.pointee.unbound { bind(f) }
         if f.pointee.ordered && f.pointee.teamSize > 1 { passOrderedToken(f) }
         f.pointee.active = false

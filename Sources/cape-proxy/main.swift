@@ -8,9 +8,12 @@
 // 0's proxy, which performs them on the home host's memory. That proxy must answer while its own
 // program computes, and nothing but MPI reaches it: MPI_Fetch_and_op on a window whose owner
 // sleeps completes only when the owner next calls MPI (measured: 1.5 ms per operation), and
-// MPICH's blocking calls spin. So it polls with back-off: every 50 us while requests come (and
-// for 20 ms after the last one), then doubling to one poll per millisecond. A poll is one
-// MPI_Iprobe, about 1-3 us here, so an idle job costs it about 0.2% of a core.
+// MPICH's blocking calls spin. So it polls with back-off: 50 us after a request, doubling with
+// every empty poll to one per millisecond (a burst of lock operations, each waiting for the last,
+// keeps it near 50 us; a 20 ms hot window tried first cost rank 0 up to a tenth of a core during a
+// dynamic loop). A poll is one MPI_Iprobe, about 1-3 us here, so an idle job costs it about 0.2%
+// of a core. Chunk claims, one per chunk, are claimed a chunk ahead by the asking rank, so the
+// latency hides behind the chunk being computed.
 import CCapeSys
 import CMPI
 import CapeCore
@@ -326,12 +329,6 @@ func finishSlots() -> Bool {
     return any
 }
 
-func now() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
-}
-
 func share(fd: Int32, bytes: Int, serves: Bool) {
     let path = "/proc/\(appPid)/fd/\(fd)"
     let f = open(path, O_RDWR | O_CLOEXEC)
@@ -348,9 +345,10 @@ func share(fd: Int32, bytes: Int, serves: Bool) {
 
 var lastMain: UInt32 = 0
 var initialized = false
-/// Rank 0's proxy of a job on several hosts: when a request last came, and the current poll period.
-var lastServed = 0.0
+/// Rank 0's proxy of a job on several hosts: the current poll period (50 us after a request,
+/// doubling to 1 ms). Elsewhere: how soon to look for an answer on its way.
 var pollMicros = 1000
+var waitMicros = 20
 // Polls every 50 us while requests come; it does not wait for the futex timer's default slack.
 cape_set_timer_slack(5_000)
 
@@ -365,19 +363,21 @@ while true {
     }
     if multiHost {
         if serving {
-            if serveIncoming() { worked = true; lastServed = now() }
+            if serveIncoming() { worked = true; pollMicros = 50 }
         } else {
-            if forwardSlots() { worked = true }
+            if forwardSlots() { worked = true; waitMicros = 20 }
             if !pending.isEmpty && finishSlots() { worked = true }
         }
     }
     if worked { continue }
     var timeout = 1_000_000
     if !pending.isEmpty {
-        timeout = 20
+        // An answer is on its way from rank 0's host: look again soon, less often while it lasts.
+        timeout = waitMicros
+        waitMicros = min(200, waitMicros * 2)
     } else if serving {
-        if now() - lastServed < 0.02 { pollMicros = 50 } else { pollMicros = min(1000, pollMicros * 2) }
         timeout = pollMicros
+        pollMicros = min(1000, pollMicros * 2)
     }
     if withUnsafeMutablePointer(to: &control.pointee.request, { cape_futex_wait_us($0, bell, timeout) }) != 0, getppid() != appPid {
         exit(1) // the parent-death signal has been missed (it is sent when the spawning thread ends)
