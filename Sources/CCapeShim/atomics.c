@@ -21,6 +21,15 @@
  * would on one machine. The cost is two signals and a lock per atomic instruction; a reduction
  * runs one per thread.
  *
+ * Updates whose result nobody reads run locally instead (the design's "atomic updates do not
+ * communicate"): a lock-prefixed add, sub, inc, dec, and, or or xor of memory whose flags the
+ * following code does not test. The handler performs it on the rank's own memory, at once, and
+ * records it per address (operator class, width, the folded operand, and the value before the
+ * rank's first update); at the next sync point the ranks replay each other's records in rank order
+ * on that value (Region.mergeAtomics), an exact serial order for integers. Everything else (xadd,
+ * cmpxchg loops, xchg, updates whose flags are tested, several operator classes on one address)
+ * keeps the serial path above.
+ *
  * C because it is a signal handler and the instruction patching of the program's code. */
 #define _GNU_SOURCE
 #include "cape_shim.h"
@@ -41,6 +50,15 @@ typedef struct site {
     uintptr_t xol;    /* its out-of-line copy */
     uint8_t len;
     uint8_t first;    /* the original first byte, replaced by int3 */
+    /* A local update (op != 0): [base + index * scale + disp] op= source. */
+    uint8_t op;       /* enum cape_atomic_op */
+    uint8_t width;    /* bytes */
+    int8_t base, index, source; /* greg numbers, -1 none; base -2: rip-relative */
+    uint8_t scale;
+    uint8_t source_high; /* source is ah, bh, ch or dh */
+    uint8_t has_mem;  /* the memory operand is decoded (base ... disp, width) */
+    int64_t disp;
+    int64_t imm;      /* the source when `source` is -1 */
 } site_t;
 
 static site_t *sites;
@@ -54,6 +72,16 @@ static char sweep_err[256];
 const char *cape_atomics_error(void) { return sweep_err; }
 size_t cape_atomics_sites(void) { return nsites; }
 
+size_t cape_atomics_local_sites(void) {
+    size_t n = 0;
+    for (size_t i = 0; i < nsites; i++) n += sites[i].op != CAPE_ATOMIC_SERIAL;
+    return n;
+}
+
+void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width)) {
+    for (size_t i = 0; i < nsites; i++) line(sites[i].addr, sites[i].op, sites[i].width);
+}
+
 /* Per thread: the site being stepped, and whether the runtime took the atomic lock for it. */
 static __thread const site_t *stepping __attribute__((tls_model("initial-exec")));
 static __thread int stepping_synced __attribute__((tls_model("initial-exec")));
@@ -66,6 +94,267 @@ static const site_t *find_site(uintptr_t a) {
         else hi = mid;
     }
     return lo < nsites && sites[lo].addr == a ? &sites[lo] : NULL;
+}
+
+/* ---- local updates ---- */
+
+/* Capstone's register to the ucontext's greg number, and whether it is a high-byte register. */
+static int greg_of(unsigned reg, int *high) {
+    *high = 0;
+    switch (reg) {
+    case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: return REG_RAX;
+    case X86_REG_AH: *high = 1; return REG_RAX;
+    case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: return REG_RBX;
+    case X86_REG_BH: *high = 1; return REG_RBX;
+    case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: return REG_RCX;
+    case X86_REG_CH: *high = 1; return REG_RCX;
+    case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: return REG_RDX;
+    case X86_REG_DH: *high = 1; return REG_RDX;
+    case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL: return REG_RSI;
+    case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL: return REG_RDI;
+    case X86_REG_RBP: case X86_REG_EBP: case X86_REG_BP: case X86_REG_BPL: return REG_RBP;
+    case X86_REG_RSP: case X86_REG_ESP: case X86_REG_SP: case X86_REG_SPL: return REG_RSP;
+    case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B: return REG_R8;
+    case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B: return REG_R9;
+    case X86_REG_R10: case X86_REG_R10D: case X86_REG_R10W: case X86_REG_R10B: return REG_R10;
+    case X86_REG_R11: case X86_REG_R11D: case X86_REG_R11W: case X86_REG_R11B: return REG_R11;
+    case X86_REG_R12: case X86_REG_R12D: case X86_REG_R12W: case X86_REG_R12B: return REG_R12;
+    case X86_REG_R13: case X86_REG_R13D: case X86_REG_R13W: case X86_REG_R13B: return REG_R13;
+    case X86_REG_R14: case X86_REG_R14D: case X86_REG_R14W: case X86_REG_R14B: return REG_R14;
+    case X86_REG_R15: case X86_REG_R15D: case X86_REG_R15W: case X86_REG_R15B: return REG_R15;
+    default: return -1;
+    }
+}
+
+#define FLAGS_TESTED (X86_EFLAGS_TEST_OF | X86_EFLAGS_TEST_SF | X86_EFLAGS_TEST_ZF | X86_EFLAGS_TEST_PF | \
+                      X86_EFLAGS_TEST_CF | X86_EFLAGS_TEST_AF)
+#define FLAG_WRITTEN(f) (X86_EFLAGS_MODIFY_##f | X86_EFLAGS_UNDEFINED_##f)
+
+/* Whether the flags that an update at `code` sets are dead: the straight-line code after it sets
+   them all again before testing any, or leaves the function. Anything unclear is "not dead". */
+static int flags_dead(csh cs, const uint8_t *code, size_t left, uint64_t addr, int keeps_cf, uint64_t seg_start, uint64_t seg_end) {
+    cs_insn *insn = cs_malloc(cs);
+    int dead = 0;
+    for (int n = 0; n < 16; n++) {
+        if (!cs_disasm_iter(cs, &code, &left, &addr, insn)) break;
+        const cs_x86 *x = &insn->detail->x86;
+        if (insn->id == X86_INS_RET || insn->id == X86_INS_CALL) { dead = 1; break; }
+        if (insn->id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
+            /* gcc lays out if/else arms with a jump back to the join: follow it. */
+            uint64_t t = (uint64_t)x->operands[0].imm;
+            if (t < seg_start || t >= seg_end) break;
+            code = (const uint8_t *)(uintptr_t)t;
+            left = seg_end - t;
+            addr = t;
+            continue;
+        }
+        if (x->eflags & FLAGS_TESTED) break;
+        if (cs_insn_group(cs, insn, CS_GRP_JUMP) || cs_insn_group(cs, insn, CS_GRP_INT) || cs_insn_group(cs, insn, CS_GRP_IRET)) break;
+        if (insn->id == X86_INS_PUSHF || insn->id == X86_INS_PUSHFQ || insn->id == X86_INS_LAHF) break;
+        uint64_t w = x->eflags;
+        int all = (w & (FLAG_WRITTEN(OF) | X86_EFLAGS_RESET_OF)) && (w & (FLAG_WRITTEN(SF) | X86_EFLAGS_RESET_SF)) &&
+                  (w & (FLAG_WRITTEN(ZF) | X86_EFLAGS_RESET_ZF)) && (w & (FLAG_WRITTEN(PF) | X86_EFLAGS_RESET_PF)) &&
+                  (w & (FLAG_WRITTEN(AF) | X86_EFLAGS_RESET_AF)) &&
+                  (keeps_cf || (w & (FLAG_WRITTEN(CF) | X86_EFLAGS_RESET_CF | X86_EFLAGS_SET_CF)));
+        if (all) { dead = 1; break; }
+    }
+    cs_free(insn, 1);
+    return dead;
+}
+
+/* Decodes the memory operand of site `s` (has_mem), and fills its local-update fields when the
+   instruction is one (see the top). */
+static void classify(csh cs, const cs_insn *insn, const uint8_t *after, size_t left, uint64_t seg_start, uint64_t seg_end, site_t *s) {
+    const cs_x86 *x = &insn->detail->x86;
+    s->op = CAPE_ATOMIC_SERIAL;
+    s->has_mem = 0;
+    const cs_x86_op *m = NULL;
+    for (int k = 0; k < x->op_count; k++) if (x->operands[k].type == X86_OP_MEM) m = &x->operands[k];
+    if (!m || m->mem.segment != X86_REG_INVALID) return;
+    if (m->size != 1 && m->size != 2 && m->size != 4 && m->size != 8) return;
+    int high;
+    if (m->mem.base == X86_REG_RIP) s->base = -2;
+    else if (m->mem.base == X86_REG_INVALID) s->base = -1;
+    else if ((s->base = (int8_t)greg_of(m->mem.base, &high)) < 0 || high) return;
+    if (m->mem.index == X86_REG_INVALID) s->index = -1;
+    else if ((s->index = (int8_t)greg_of(m->mem.index, &high)) < 0 || high) return;
+    s->scale = (uint8_t)m->mem.scale;
+    s->disp = m->mem.disp;
+    s->width = m->size;
+    s->has_mem = 1;
+
+    int op;
+    switch (insn->id) {
+    case X86_INS_ADD: op = CAPE_ATOMIC_ADD; break;
+    case X86_INS_SUB: op = CAPE_ATOMIC_SUB; break;
+    case X86_INS_INC: op = CAPE_ATOMIC_INC; break;
+    case X86_INS_DEC: op = CAPE_ATOMIC_DEC; break;
+    case X86_INS_AND: op = CAPE_ATOMIC_AND; break;
+    case X86_INS_OR: op = CAPE_ATOMIC_OR; break;
+    case X86_INS_XOR: op = CAPE_ATOMIC_XOR; break;
+    default: return;
+    }
+    int unary = op == CAPE_ATOMIC_INC || op == CAPE_ATOMIC_DEC;
+    if (x->op_count != (unary ? 1 : 2) || m != &x->operands[0]) return;
+    s->source = -1;
+    s->source_high = 0;
+    s->imm = unary ? 1 : 0;
+    if (!unary) {
+        const cs_x86_op *src = &x->operands[1];
+        if (src->type == X86_OP_IMM) s->imm = src->imm;
+        else if (src->type == X86_OP_REG) {
+            if ((s->source = (int8_t)greg_of(src->reg, &high)) < 0) return;
+            s->source_high = (uint8_t)high;
+        } else return;
+    }
+    if (!flags_dead(cs, after, left, insn->address + insn->size, unary, seg_start, seg_end)) return;
+    s->op = (uint8_t)op;
+}
+
+/* What a rank updated locally since its last sync point, by address. The handler runs on any
+   local thread: one spin lock, held for a few instructions. */
+static cape_atomic_record_t *records;
+static uint32_t record_cap, record_count;
+static uint32_t *record_slots; /* open addressing: record index + 1, 0 empty */
+static volatile int record_lock;
+static int local_updates = 1;
+
+void cape_atomics_local(int on) { local_updates = on; }
+
+int cape_atomics_records_init(void *memory, size_t bytes) {
+    /* Two slots per record keep the probes short. */
+    record_cap = (uint32_t)(bytes / (sizeof(cape_atomic_record_t) + 2 * sizeof(uint32_t)));
+    records = memory;
+    record_slots = (uint32_t *)((char *)memory + (size_t)record_cap * sizeof(cape_atomic_record_t));
+    memset(record_slots, 0, (size_t)record_cap * 2 * sizeof(uint32_t));
+    record_count = 0;
+    return record_cap > 0 ? 0 : -1;
+}
+
+uint32_t cape_atomics_copy_records(cape_atomic_record_t *out, uint32_t cap) {
+    while (__atomic_exchange_n(&record_lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+    uint32_t n = record_count < cap ? record_count : cap;
+    memcpy(out, records, (size_t)n * sizeof *out);
+    __atomic_store_n(&record_lock, 0, __ATOMIC_RELEASE);
+    return n;
+}
+
+const cape_atomic_record_t *cape_atomics_records(uint32_t *count) {
+    *count = record_count;
+    return records;
+}
+
+void cape_atomics_records_reset(void) {
+    for (uint32_t i = 0; i < record_count; i++) {
+        uint64_t h = (records[i].address * 0x9E3779B97F4A7C15ull) >> 32;
+        uint32_t k = (uint32_t)(h % (2 * record_cap));
+        while (record_slots[k] != 0) {
+            if (record_slots[k] == i + 1) { record_slots[k] = 0; break; }
+            k = (k + 1) % (2 * record_cap);
+        }
+    }
+    /* Removing from an open-addressed table leaves holes in probe chains: clear it whole when many. */
+    if (record_count > record_cap / 8) memset(record_slots, 0, (size_t)record_cap * 2 * sizeof(uint32_t));
+    record_count = 0;
+}
+
+static uint64_t width_mask(int w) { return w == 8 ? ~0ull : (1ull << (8 * w)) - 1; }
+
+static uint64_t load_width(uintptr_t a, int w) {
+    switch (w) {
+    case 1: return *(volatile uint8_t *)a;
+    case 2: return *(volatile uint16_t *)a;
+    case 4: return *(volatile uint32_t *)a;
+    default: return *(volatile uint64_t *)a;
+    }
+}
+
+/* Performs the update on memory, atomically among the rank's threads; returns the value before. */
+static uint64_t perform(uintptr_t a, int w, int cls, uint64_t v) {
+#define CASES(T) \
+    switch (cls) { \
+    case CAPE_ATOMIC_ADD: return __atomic_fetch_add((T *)a, (T)v, __ATOMIC_SEQ_CST); \
+    case CAPE_ATOMIC_AND: return __atomic_fetch_and((T *)a, (T)v, __ATOMIC_SEQ_CST); \
+    case CAPE_ATOMIC_OR: return __atomic_fetch_or((T *)a, (T)v, __ATOMIC_SEQ_CST); \
+    default: return __atomic_fetch_xor((T *)a, (T)v, __ATOMIC_SEQ_CST); \
+    }
+    switch (w) {
+    case 1: CASES(uint8_t)
+    case 2: CASES(uint16_t)
+    case 4: CASES(uint32_t)
+    default: CASES(uint64_t)
+    }
+#undef CASES
+}
+
+static uintptr_t effective_address(const site_t *s, const greg_t *g) {
+    uintptr_t a = (uintptr_t)s->disp;
+    if (s->base == -2) a += s->addr + s->len;
+    else if (s->base >= 0) a += (uintptr_t)g[s->base];
+    if (s->index >= 0) a += (uintptr_t)g[s->index] * s->scale;
+    return a;
+}
+
+/* The record of address a, created when missing (with the record lock held). NULL when full. */
+static cape_atomic_record_t *record_of(uintptr_t a, int width, int op) {
+    uint64_t h = ((uint64_t)a * 0x9E3779B97F4A7C15ull) >> 32;
+    uint32_t k = (uint32_t)(h % (2 * record_cap));
+    while (record_slots[k] != 0) {
+        cape_atomic_record_t *c = &records[record_slots[k] - 1];
+        if (c->address == a) return c;
+        k = (k + 1) % (2 * record_cap);
+    }
+    if (record_count == record_cap) return NULL;
+    cape_atomic_record_t *r = &records[record_count++];
+    record_slots[k] = record_count;
+    r->address = a;
+    r->width = (uint8_t)width;
+    r->op = (uint8_t)op;
+    r->mixed = 0;
+    r->operand = op == CAPE_ATOMIC_AND ? width_mask(width) : 0;
+    r->before = load_width(a, width);
+    return r;
+}
+
+/* A team-wide atomic wrote address a: noted, because local updates of the same address in the same
+   epoch cannot be merged with it (the merge stops the job instead of merging wrong). */
+static void note_serial(const site_t *s, const greg_t *g) {
+    if (!s->has_mem || !local_updates) return;
+    uintptr_t a = effective_address(s, g);
+    while (__atomic_exchange_n(&record_lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+    cape_atomic_record_t *r = record_of(a, s->width, CAPE_ATOMIC_SERIAL);
+    if (r) r->mixed |= CAPE_ATOMIC_TOUCHED_SERIALLY;
+    __atomic_store_n(&record_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Records and performs a local update. Returns 0, or -1 when the table is full. */
+static int update_locally(const site_t *s, ucontext_t *uc) {
+    greg_t *g = uc->uc_mcontext.gregs;
+    uintptr_t a = effective_address(s, g);
+    uint64_t v = s->source >= 0 ? (uint64_t)g[s->source] >> (s->source_high ? 8 : 0) : (uint64_t)s->imm;
+    uint64_t m = width_mask(s->width);
+    v &= m;
+    /* Subtraction is addition of the negation, inc and dec of +-1: one class, one fold. */
+    int cls = s->op;
+    if (cls == CAPE_ATOMIC_SUB || cls == CAPE_ATOMIC_DEC) { v = (0 - v) & m; cls = CAPE_ATOMIC_ADD; }
+    if (cls == CAPE_ATOMIC_INC) cls = CAPE_ATOMIC_ADD;
+    while (__atomic_exchange_n(&record_lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+    cape_atomic_record_t *r = record_of(a, s->width, cls);
+    if (!r) { __atomic_store_n(&record_lock, 0, __ATOMIC_RELEASE); return -1; }
+    if (r->op == CAPE_ATOMIC_SERIAL) {
+        r->op = (uint8_t)cls;
+        r->operand = cls == CAPE_ATOMIC_AND ? m : 0;
+    }
+    if (r->op != cls || r->width != s->width) r->mixed |= CAPE_ATOMIC_SEVERAL_CLASSES;
+    perform(a, s->width, cls, v);
+    switch (cls) {
+    case CAPE_ATOMIC_ADD: r->operand = (r->operand + v) & m; break;
+    case CAPE_ATOMIC_AND: r->operand &= v; break;
+    case CAPE_ATOMIC_OR: r->operand |= v; break;
+    default: r->operand ^= v; break;
+    }
+    __atomic_store_n(&record_lock, 0, __ATOMIC_RELEASE);
+    return 0;
 }
 
 struct text { uintptr_t start, end; };
@@ -112,11 +401,18 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
         return;
     }
     s = find_site(ip - 1);
+    if (s && !stepping && s->op != CAPE_ATOMIC_SERIAL && local_updates && cape_swift_atomic_local()) {
+        if (update_locally(s, uc) != 0)
+            cape_die("more than the record table holds of variables were updated atomically between two synchronization points (add a barrier)");
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
+        return;
+    }
     if (s && !stepping) {
         cape_thread_t *t = cape_self();
         t->rt_depth++;
         stepping_synced = cape_swift_atomic_begin();
         t->rt_depth--;
+        if (stepping_synced) note_serial(s, uc->uc_mcontext.gregs);
         stepping = s;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)s->xol;
         uc->uc_mcontext.gregs[REG_EFL] |= (greg_t)0x100;
@@ -163,6 +459,7 @@ long cape_atomics_install(void) {
             }
             if (!locked) continue;
             if (add_site((uintptr_t)insn->address, (uint8_t)insn->size) != 0) break;
+            classify(cs, insn, code, left, t.seg[i].start, t.seg[i].end, &sites[nsites - 1]);
             if (nsites > cap_disp) {
                 cap_disp = capsites;
                 disp_off = realloc(disp_off, cap_disp);

@@ -94,6 +94,7 @@ enum Region {
         var payload = diff + printed.out + printed.err
         payload += RegionHeap.writeRecords(body + payload, room: channel().capacity - Segment.headerBytes - payload)
         payload += ThreadPrivate.writeRecord(body + payload, room: channel().capacity - Segment.headerBytes - payload)
+        payload += AtomicUpdates.writeRecord(body + payload, room: channel().capacity - Segment.headerBytes - payload)
         Profile.encoded(since: e0, dirty: dirty, bytes: payload)
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
         let segments = synchronize(kind: .region, fn: c.fn, data: c.data, sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
@@ -162,6 +163,7 @@ enum Region {
             payload += 40 + n
         }
         payload += RegionHeap.writeRecords(body + payload, room: channel().capacity - Segment.headerBytes - payload)
+        payload += AtomicUpdates.writeRecord(body + payload, room: channel().capacity - Segment.headerBytes - payload)
         Profile.encoded(since: e0, dirty: dirty, bytes: payload)
         if cape_tracker_unprotect() != 0 { fatal(String(cString: cape_tracker_error())) }
         let segments = synchronize(kind: .barrier, fn: c.fn, data: UInt(barriers), sp: c.sp, info: c.info, payloadBytes: payload, runs: runs,
@@ -281,7 +283,9 @@ enum Region {
             RegionHeap.beforeApply(segments)
             SectionLog.catchUp(total: segments.reduce(0) { $0 + $1.logBytes })
             SectionLog.appended = 0
+            let merged = AtomicUpdates.merge(segments)
             apply(segments, fn: fn, data: current?.data ?? 0)
+            AtomicUpdates.install(merged, uffd: usesUffd)
             // An idle rank learns only from the others' segments whether this was the region's end.
             RegionHeap.afterApply(segments, regionEnd: kind != .barrier && kind != .idle)
         }

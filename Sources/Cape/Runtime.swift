@@ -112,7 +112,15 @@ func capeSwiftStart() {
     if Runtime.distributed {
         let n = cape_atomics_install()
         if n < 0 { fatal("cannot prepare the program's atomic instructions: \(String(cString: cape_atomics_error()))") }
-        trace(1, "\(n) atomic instructions in the program run team-wide")
+        AtomicUpdates.setUp(local: Runtime.settings.atomics == .local)
+        let local = Runtime.settings.atomics == .local ? cape_atomics_local_sites() : 0
+        trace(1, "\(n) atomic instructions in the program: \(local) update locally, \(n - Int(local)) run team-wide")
+        if Runtime.settings.trace >= 2 && Runtime.rank == 0 {
+            cape_atomics_report { addr, op, width in
+                let what = ["serial", "add", "sub", "inc", "dec", "and", "or", "xor"][Int(op)]
+                cape_write_err("cape[0]: atomic at 0x\(String(addr, radix: 16)) (\(symbol(addr))): \(op == 0 ? "team-wide" : "local \(what), \(width) bytes")\n")
+            }
+        }
     }
     Runtime.defaultTeam = Runtime.capacities.reduce(0, +)
     if let v = env["OMP_NUM_THREADS"], let first = v.split(separator: ",").first, let n = Int(first), n > 0 {

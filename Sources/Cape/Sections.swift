@@ -192,6 +192,7 @@ enum SectionLog {
         enc.close()
         if enc.overflow { fatal(full) }
         let diff = enc.bytes
+        Diff.unmark(e + entryHeader, bytes: diff, ranges: AtomicUpdates.localRanges())
         var out = 0, err = 0
         if Runtime.rank != 0, Output.capture.out >= 0 {
             cape_stdio_flush()

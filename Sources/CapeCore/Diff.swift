@@ -193,6 +193,29 @@ public enum Diff {
         public var end: UInt { address &+ UInt(words * 8) }
     }
 
+    /// Marks the bytes of `ranges` (address, length; sorted by address) as unchanged in every run
+    /// of a payload, so that applying it leaves them alone and they never conflict: the values of
+    /// atomic updates that were merged separately.
+    public static func unmark(_ payload: UnsafeMutableRawPointer, bytes: Int, ranges: [(address: UInt, length: Int)]) {
+        guard !ranges.isEmpty else { return }
+        for run in Runs(UnsafeRawPointer(payload), bytes: bytes) {
+            let mask = UnsafeMutablePointer(mutating: run.mask)
+            // The first range that may end inside the run (ranges are few; a binary search would do).
+            var i = 0
+            while i < ranges.count && ranges[i].address + UInt(ranges[i].length) <= run.address { i += 1 }
+            while i < ranges.count && ranges[i].address < run.end {
+                let lo = max(ranges[i].address, run.address), hi = min(ranges[i].address + UInt(ranges[i].length), run.end)
+                var a = lo
+                while a < hi {
+                    let w = Int((a - run.address) / 8)
+                    mask[w] &= ~(UInt8(1) << UInt8((a - run.address) % 8))
+                    a += 1
+                }
+                i += 1
+            }
+        }
+    }
+
     /// The runs of a payload, in order.
     public struct Runs: Sequence, IteratorProtocol {
         private var p: UnsafeRawPointer

@@ -12,10 +12,12 @@ public struct Settings: Sendable, Equatable {
     public var races = RaceMode.warn
     public var tracker = TrackerMode.auto
     public var profilePath: String?
+    public var atomics = AtomicsMode.local
 
     public enum StdinMode: String, Sendable { case replicate, rank0 }
     public enum RaceMode: String, Sendable { case warn, error }
     public enum TrackerMode: String, Sendable { case auto, uffd, mprotect }
+    public enum AtomicsMode: String, Sendable { case local, serial }
 
     public struct Entry: Sendable {
         public let name: String
@@ -42,6 +44,8 @@ public struct Settings: Sendable, Equatable {
               meaning: "warn: ranks writing different values to one byte in a region (a data race) get the highest thread's value and one warning per region; error: stop the job instead"),
         Entry(name: "CAPE_TRACKER", defaultValue: "auto",
               meaning: "how written pages are found: uffd (userfaultfd asynchronous write protection and PAGEMAP_SCAN, Linux >= 6.7), mprotect (write protection and a fault handler, any kernel), auto: uffd where the kernel has it"),
+        Entry(name: "CAPE_ATOMICS", defaultValue: "local",
+              meaning: "local: atomic updates whose result is not read (lock add, sub, inc, dec, and, or, xor) run on the rank's memory and are merged at the next sync point; serial: every atomic instruction runs team-wide, one at a time"),
         Entry(name: "CAPE_PROFILE", defaultValue: "(unset)",
               meaning: "a path: rank 0 writes a per-region profile there at exit (time computing, tracking, encoding, exchanging and applying, bytes, dirty pages); `cape-profile` prints it and draws its chart"),
     ]
@@ -85,6 +89,10 @@ public struct Settings: Sendable, Equatable {
             s.tracker = m
         }
         if let v = env["CAPE_PROFILE"], !v.isEmpty { s.profilePath = v }
+        if let v = env["CAPE_ATOMICS"], !v.isEmpty {
+            guard let m = AtomicsMode(rawValue: v) else { throw .invalid(name: "CAPE_ATOMICS", value: v, expected: "local or serial") }
+            s.atomics = m
+        }
         return s
     }
 }

@@ -174,6 +174,38 @@ uintptr_t cape_stack_pointer(void);
    team-wide in order. Returns the number of sites, or -1 (cape_atomics_error says why). */
 long cape_atomics_install(void);
 const char *cape_atomics_error(void);
+
+/* Local updates (atomics.c): sites classified as updates whose result nobody reads. */
+enum cape_atomic_op {
+    CAPE_ATOMIC_SERIAL = 0, /* runs team-wide, one at a time */
+    CAPE_ATOMIC_ADD = 1, CAPE_ATOMIC_SUB = 2, CAPE_ATOMIC_INC = 3, CAPE_ATOMIC_DEC = 4,
+    CAPE_ATOMIC_AND = 5, CAPE_ATOMIC_OR = 6, CAPE_ATOMIC_XOR = 7,
+};
+/* What the rank did to one address since its last sync point: the operator class (ADD for add,
+   sub, inc and dec; AND, OR, XOR), the folded operand, and the value before its first update. */
+typedef struct cape_atomic_record {
+    uint64_t address;
+    uint64_t operand;
+    uint64_t before;
+    uint8_t width, op, mixed, pad[5];
+} cape_atomic_record_t;
+_Static_assert(sizeof(cape_atomic_record_t) == 32, "records travel in segments as they are");
+/* `mixed` bits: the rank used several operator classes on the address; a team-wide atomic wrote it
+   (op SERIAL when nothing else did). */
+#define CAPE_ATOMIC_SEVERAL_CLASSES 1
+#define CAPE_ATOMIC_TOUCHED_SERIALLY 2
+int cape_atomics_records_init(void *memory, size_t bytes);
+const cape_atomic_record_t *cape_atomics_records(uint32_t *count);
+/* A copy of the records so far, taken while other local threads may add to them. */
+uint32_t cape_atomics_copy_records(cape_atomic_record_t *out, uint32_t cap);
+void cape_atomics_records_reset(void);
+size_t cape_atomics_local_sites(void);
+/* Calls `line` for every atomic site: its address, enum cape_atomic_op, width. */
+void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width));
+/* CAPE_ATOMICS=serial turns local updates off. */
+void cape_atomics_local(int on);
+/* Swift: whether a local update is recorded now (a distributed region runs on this thread). */
+int cape_swift_atomic_local(void);
 /* Implemented in Swift: enter / leave the team-wide section of an atomic instruction. begin returns
    1 when it entered one (inside a distributed region), 0 when the instruction just runs. */
 int cape_swift_atomic_begin(void);
