@@ -59,6 +59,7 @@ typedef struct site {
     uint8_t has_mem;  /* the memory operand is decoded (base ... disp, width) */
     int64_t disp;
     int64_t imm;      /* the source when `source` is -1 */
+    char mnemonic[16]; /* for CAPE_TRACE=2 and the classifier's test */
 } site_t;
 
 static site_t *sites;
@@ -78,8 +79,8 @@ size_t cape_atomics_local_sites(void) {
     return n;
 }
 
-void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width)) {
-    for (size_t i = 0; i < nsites; i++) line(sites[i].addr, sites[i].op, sites[i].width);
+void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width, const char *mnemonic)) {
+    for (size_t i = 0; i < nsites; i++) line(sites[i].addr, sites[i].op, sites[i].width, sites[i].mnemonic);
 }
 
 /* Per thread: the site being stepped, and whether the runtime took the atomic lock for it. */
@@ -460,6 +461,7 @@ long cape_atomics_install(void) {
             if (!locked) continue;
             if (add_site((uintptr_t)insn->address, (uint8_t)insn->size) != 0) break;
             classify(cs, insn, code, left, t.seg[i].start, t.seg[i].end, &sites[nsites - 1]);
+            snprintf(sites[nsites - 1].mnemonic, sizeof sites[nsites - 1].mnemonic, "%s", insn->mnemonic);
             if (nsites > cap_disp) {
                 cap_disp = capsites;
                 disp_off = realloc(disp_off, cap_disp);

@@ -200,8 +200,9 @@ const cape_atomic_record_t *cape_atomics_records(uint32_t *count);
 uint32_t cape_atomics_copy_records(cape_atomic_record_t *out, uint32_t cap);
 void cape_atomics_records_reset(void);
 size_t cape_atomics_local_sites(void);
-/* Calls `line` for every atomic site: its address, enum cape_atomic_op, width. */
-void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width));
+/* Calls `line` for every atomic site: its address, enum cape_atomic_op, width, and mnemonic
+   (Capstone's, e.g. "lock add", "lock cmpxchg", "xchg"). */
+void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width, const char *mnemonic));
 /* CAPE_ATOMICS=serial turns local updates off. */
 void cape_atomics_local(int on);
 /* Swift: whether a local update is recorded now (a distributed region runs on this thread). */

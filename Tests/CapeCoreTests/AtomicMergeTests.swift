@@ -1,0 +1,89 @@
+import Glibc
+import Testing
+@testable import CapeCore
+
+@Suite("merging atomic updates")
+struct AtomicMergeTests {
+    @Test("additions from several ranks add up from the value before, modulo the width")
+    func additionsWrap() throws {
+        let r0 = [AtomicRecord(address: 0x1000, width: 1, op: .add, operand: 200, before: 100)]
+        let r1 = [AtomicRecord(address: 0x1000, width: 1, op: .add, operand: 0xFF, before: 100)] // one decrement
+        let m = try AtomicMerge.merge([r0, r1])
+        #expect(m == [AtomicMerge.Result(address: 0x1000, width: 1, value: (100 + 200 + 255) & 0xFF)])
+    }
+
+    @Test("the value before comes from the lowest rank that updated the address")
+    func beforeFromLowestRank() throws {
+        let r1 = [AtomicRecord(address: 8, width: 8, op: .add, operand: 5, before: 1000)]
+        let r2 = [AtomicRecord(address: 8, width: 8, op: .add, operand: 7, before: 1234)]
+        #expect(try AtomicMerge.merge([[], r1, r2]) == [AtomicMerge.Result(address: 8, width: 8, value: 1012)])
+    }
+
+    @Test("and, or and xor fold in rank order, and different ranks may use different operators")
+    func bitwise() throws {
+        let r0 = [AtomicRecord(address: 16, width: 4, op: .or, operand: 0xF0, before: 0x0F),
+                  AtomicRecord(address: 24, width: 4, op: .xor, operand: 0xFF, before: 0x0F)]
+        let r1 = [AtomicRecord(address: 16, width: 4, op: .and, operand: 0x3C, before: 0x0F),
+                  AtomicRecord(address: 24, width: 4, op: .xor, operand: 0x01, before: 0x0F)]
+        let m = try AtomicMerge.merge([r0, r1])
+        #expect(m == [AtomicMerge.Result(address: 16, width: 4, value: (0x0F | 0xF0) & 0x3C),
+                      AtomicMerge.Result(address: 24, width: 4, value: 0x0F ^ 0xFF ^ 0x01)])
+    }
+
+    @Test("an address a rank updated with several operator classes is refused, naming the rank")
+    func severalClasses() {
+        let r1 = [AtomicRecord(address: 32, width: 4, op: .add, operand: 1, before: 0, severalClasses: true)]
+        #expect(throws: AtomicMerge.Failure.severalClasses(address: 32, rank: 1)) { try AtomicMerge.merge([[], r1]) }
+    }
+
+    @Test("local updates of an address that a team-wide atomic also wrote are refused; a team-wide write alone is not")
+    func serialAndLocal() throws {
+        let serialOnly = [AtomicRecord(address: 40, width: 8, op: nil, operand: 0, before: 3, touchedSerially: true)]
+        #expect(try AtomicMerge.merge([serialOnly]).isEmpty)
+        let local = [AtomicRecord(address: 40, width: 8, op: .add, operand: 1, before: 3)]
+        #expect(throws: AtomicMerge.Failure.serialAndLocal(address: 40)) { try AtomicMerge.merge([serialOnly, local]) }
+    }
+
+    @Test("records read back from their C layout")
+    func parse() {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        p.storeBytes(of: UInt64(0xABC0), as: UInt64.self)
+        p.storeBytes(of: UInt64(9), toByteOffset: 8, as: UInt64.self)
+        p.storeBytes(of: UInt64(2), toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: UInt8(2), toByteOffset: 24, as: UInt8.self)
+        p.storeBytes(of: UInt8(7), toByteOffset: 25, as: UInt8.self)
+        p.storeBytes(of: UInt8(2), toByteOffset: 26, as: UInt8.self)
+        p.storeBytes(of: UInt64(0xD00), toByteOffset: 32, as: UInt64.self)
+        let r = AtomicRecord.parse(p, bytes: 64)
+        #expect(r.count == 2)
+        #expect(r[0] == AtomicRecord(address: 0xABC0, width: 2, op: .xor, operand: 9, before: 2, touchedSerially: true))
+        #expect(r[1].address == 0xD00 && r[1].op == nil && !r[1].touchedSerially)
+    }
+
+    @Test("unmarked bytes are left alone when a diff is applied, the others are written")
+    func unmark() {
+        let bytes = 4096
+        let old = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+        let cur = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 4096)
+        old.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        cur.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        for i in 0..<64 { cur.storeBytes(of: UInt8(i + 1), toByteOffset: 100 + i, as: UInt8.self) }
+        let base = UInt(bitPattern: cur)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: 1 << 16, alignment: 8)
+        let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
+        var enc = Diff.Encoder(out: out, capacity: 1 << 16, maskScratch: mask)
+        enc.add(current: cur, old: old, lo: base, hi: base + UInt(bytes))
+        enc.close()
+        // Unmark bytes 110..<114 and 150.
+        Diff.unmark(out, bytes: enc.bytes, ranges: [(address: base + 110, length: 4), (address: base + 150, length: 1)])
+        // Apply to a zeroed page at the same address: translate by writing into `cur` after clearing it.
+        cur.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
+        Diff.applyInPlace(UnsafeRawPointer(out), bytes: enc.bytes)
+        for i in 0..<64 {
+            let v = cur.load(fromByteOffset: 100 + i, as: UInt8.self)
+            let skipped = (10..<14).contains(i) || i == 50
+            #expect(v == (skipped ? 0 : UInt8(i + 1)), "byte \(100 + i)")
+        }
+    }
+}

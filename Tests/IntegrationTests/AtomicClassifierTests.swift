@@ -1,0 +1,78 @@
+// The classifier of atomic instructions (Sources/CCapeShim/atomics.c) on the machine code gcc 12
+// really emits: Tests/atomics/forms.c holds every form of `#pragma omp atomic`, one function
+// each, compiled for char, short, int, long, float and double at -O0, -O2 and -O3. Under
+// CAPE_TRACE=2 rank 0 prints each atomic site's verdict; every verdict is checked:
+//  - an order-dependent form (serial_*: capture, compare, exchange, multiply) must never run
+//    locally (a wrong "local" would merge a value the program read);
+//  - an update whose result is unused (local_<op>_*) must run locally with its operator when gcc
+//    emitted a lock-prefixed add, sub, inc, dec, and, or or xor; when it emitted a compare-exchange
+//    loop (narrow and floating-point types) it runs team-wide, which is conservative and counted.
+import Foundation
+import Testing
+
+@Suite("classifying atomic instructions", .serialized)
+struct AtomicClassifierTests {
+    struct Site { var function: String; var local: String?; var mnemonic: String }
+
+    static let types = ["char", "short", "int", "long", "float", "double"]
+    static let levels = ["-O0", "-O2", "-O3"]
+
+    func sites(type: String, level: String) throws -> [Site] {
+        let lib = try #require(Harness.libcapePath(), Comment(rawValue: Harness.libcapeNotFoundMessage))
+        let dir = try Harness.makeTemporaryDirectory(prefix: "cape-forms")
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("forms").path
+        let floating = type == "float" || type == "double"
+        try Harness.compile(source: Harness.packageRoot.appendingPathComponent("Tests/atomics/forms.c").path, output: exe,
+                            extraFlags: [level, "-DT=\(type)"] + (floating ? ["-DFLOATING"] : []))
+        let r = try Harness.runWithCape(exe, library: lib, configuration: CapeConfiguration(ranks: 2, threadsPerRank: 1),
+                                        verify: false, extraEnvironment: ["CAPE_TRACE": "2"], timeout: 60)
+        try #require(r.succeeded && r.stdoutText == "forms ok\n", "\(type) \(level): \(r.statusDescription)\n\(Harness.clip(r.stderrText))")
+        // cape[0]: atomic at 0x... (local_add_plus): local add, 4 bytes [lock add]
+        var out: [Site] = []
+        for line in r.stderrText.split(separator: "\n") where line.hasPrefix("cape[0]: atomic at ") {
+            guard let open = line.firstIndex(of: "("), let close = line.firstIndex(of: ")"),
+                  let colon = line[close...].firstIndex(of: ":"), let bracket = line.lastIndex(of: "[") else { continue }
+            let function = String(line[line.index(after: open)..<close])
+            let verdict = line[line.index(colon, offsetBy: 2)..<bracket].trimmingCharacters(in: .whitespaces)
+            let mnemonic = String(line[line.index(after: bracket)...].dropLast())
+            let local = verdict.hasPrefix("local ") ? String(verdict.dropFirst(6).prefix { $0 != "," }) : nil
+            out.append(Site(function: function, local: local, mnemonic: mnemonic))
+        }
+        return out
+    }
+
+    @Test("every form of atomic on every type at -O0, -O2 and -O3 gets a safe verdict, and updates run locally where gcc emits a locked arithmetic instruction",
+          arguments: AtomicClassifierTests.types)
+    func verdicts(_ type: String) throws {
+        let arithmetic: Set<String> = ["lock add", "lock sub", "lock inc", "lock dec", "lock and", "lock or", "lock xor"]
+        for level in Self.levels {
+            let found = try sites(type: type, level: level)
+            let functions = Set(found.map(\.function))
+            for name in ["local_add_plus", "local_add_increment", "local_sub_decrement", "serial_capture_before", "serial_compare_max"] {
+                #expect(functions.contains(name), "\(type) \(level): no atomic site found in \(name)")
+            }
+            var localCount = 0
+            for s in found {
+                if s.function.hasPrefix("serial_") {
+                    #expect(s.local == nil, "\(type) \(level): \(s.function) [\(s.mnemonic)] was classified local (\(s.local ?? ""))")
+                } else if s.function.hasPrefix("local_") {
+                    if arithmetic.contains(s.mnemonic) {
+                        let named = s.function.split(separator: "_")[1]
+                        let allowed: Set<String> = named == "add" ? ["add", "inc", "sub"] : named == "sub" ? ["sub", "dec", "add"] : [String(named)]
+                        #expect(s.local.map { allowed.contains($0) } == true,
+                                "\(type) \(level): \(s.function) [\(s.mnemonic)] got \(s.local ?? "team-wide"), expected local \(named)")
+                        if s.local != nil { localCount += 1 }
+                    } else {
+                        #expect(s.local == nil && s.mnemonic == "lock cmpxchg",
+                                "\(type) \(level): \(s.function) [\(s.mnemonic)] got \(s.local ?? "team-wide")")
+                    }
+                }
+            }
+            if type == "int" || type == "long" {
+                // gcc emits locked arithmetic for every integer update of these widths.
+                #expect(localCount >= 9, "\(type) \(level): only \(localCount) local update sites")
+            }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+// Every form of `#pragma omp atomic` on one type T (-DT=int ...), each in a function of its own
+// whose name says the verdict libcape's classifier must give its atomic instructions:
+//   local_<op>_*  : an update whose result is not read: it runs locally and merges (op: add, sub,
+//                   and, or, xor; ++ may be emitted as add or inc, -- as sub, dec or add)
+//   serial_*      : a form whose result is used, or that gcc emits as a compare-exchange loop or an
+//                   exchange: it runs team-wide
+// For floating-point T every update is a compare-exchange loop: all are expected team-wide (the
+// test knows; the names stay those of the integer forms). The functions are never called: only
+// their code is classified, at start.
+#include <omp.h>
+#include <stdio.h>
+
+#ifndef T
+#define T int
+#endif
+
+T x, y;
+volatile T sink;
+
+#define NOINLINE __attribute__((noinline, used))
+NOINLINE void local_add_plus(T v) {
+    #pragma omp atomic
+    x += v;
+}
+NOINLINE void local_add_increment(void) {
+    #pragma omp atomic
+    x++;
+}
+NOINLINE void local_sub_decrement(void) {
+    #pragma omp atomic update
+    x--;
+}
+NOINLINE void local_sub_minus(T v) {
+    #pragma omp atomic
+    x -= v;
+}
+NOINLINE void local_add_expression(T v) {
+    #pragma omp atomic update
+    x = x + v * 3;
+}
+NOINLINE void local_add_seq_cst(T v) {
+    #pragma omp atomic seq_cst
+    y += v;
+}
+#if !defined(FLOATING)
+NOINLINE void local_and(T v) {
+    #pragma omp atomic
+    x &= v;
+}
+NOINLINE void local_or(T v) {
+    #pragma omp atomic
+    x |= v;
+}
+NOINLINE void local_xor(T v) {
+    #pragma omp atomic
+    x ^= v;
+}
+#endif
+NOINLINE void serial_multiply(T v) {
+    #pragma omp atomic
+    x *= v;
+}
+NOINLINE void serial_capture_after(T v) {
+    T c;
+    #pragma omp atomic capture
+    c = x += v;
+    sink = c;
+}
+NOINLINE void serial_capture_before(void) {
+    T c;
+    #pragma omp atomic capture
+    c = x++;
+    sink = c;
+}
+NOINLINE int serial_capture_tested(void) {
+    T c;
+    #pragma omp atomic capture
+    c = --x;
+    return c == 0;
+}
+NOINLINE void serial_write_seq_cst(T v) {
+    #pragma omp atomic write seq_cst
+    x = v;
+}
+NOINLINE void serial_compare_max(T v) {
+    #pragma omp atomic compare
+    if (x < v) { x = v; }
+}
+NOINLINE void serial_compare_equal(T e, T v) {
+    #pragma omp atomic compare
+    if (x == e) { x = v; }
+}
+NOINLINE void serial_read(void) {
+    T c;
+    #pragma omp atomic read
+    c = x;
+    sink = c;
+}
+
+int main(void) {
+    // One region, so that a run under libcape is distributed and classifies the sites.
+    #pragma omp parallel
+    { if (omp_get_thread_num() == 0) sink = 0; }
+    printf("forms ok\n");
+    return 0;
+}
