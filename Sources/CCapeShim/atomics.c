@@ -75,7 +75,7 @@ size_t cape_atomics_sites(void) { return nsites; }
 
 size_t cape_atomics_local_sites(void) {
     size_t n = 0;
-    for (size_t i = 0; i < nsites; i++) n += sites[i].op != CAPE_ATOMIC_SERIAL;
+    for (size_t i = 0; i < nsites; i++) n += sites[i].op != CAPE_ATOMIC_SERIAL && sites[i].op != CAPE_ATOMIC_FENCE;
     return n;
 }
 
@@ -209,6 +209,13 @@ static void classify(csh cs, const cs_insn *insn, const uint8_t *after, size_t l
         } else return;
     }
     if (!flags_dead(cs, after, left, insn->address + insn->size, unary, seg_start, seg_end)) return;
+    /* `lock or $0, (%rsp)` (and add): gcc's full memory barrier for flush and seq_cst fences. It
+       changes nothing: a fence, performed as one. */
+    if (!unary && s->source < 0 && s->imm == 0 && (op == CAPE_ATOMIC_OR || op == CAPE_ATOMIC_ADD || op == CAPE_ATOMIC_SUB ||
+                                                   op == CAPE_ATOMIC_XOR)) {
+        s->op = CAPE_ATOMIC_FENCE;
+        return;
+    }
     s->op = (uint8_t)op;
 }
 
@@ -402,6 +409,11 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
         return;
     }
     s = find_site(ip - 1);
+    if (s && !stepping && s->op == CAPE_ATOMIC_FENCE) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
+        return;
+    }
     if (s && !stepping && s->op != CAPE_ATOMIC_SERIAL && local_updates && cape_swift_atomic_local()) {
         if (update_locally(s, uc) != 0)
             cape_die("more than the record table holds of variables were updated atomically between two synchronization points (add a barrier)");

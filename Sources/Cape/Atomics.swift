@@ -45,6 +45,19 @@ enum AtomicUpdates {
             perRank.append(mine)
         }
         guard perRank.contains(where: { !$0.isEmpty }) else { return [] }
+        // Only the program's tracked memory is the ranks' to share: an update of memory private to
+        // a thread (its stack, a runtime stack) keeps its rank's own result.
+        var count: UInt32 = 0
+        let tracked = cape_tracker_ranges(&count)!
+        func shared(_ a: UInt64) -> Bool {
+            var lo = 0, hi = Int(count)
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if UInt64(tracked[mid].clip_end) <= a { lo = mid + 1 } else { hi = mid }
+            }
+            return lo < Int(count) && UInt64(tracked[lo].clip_start) <= a
+        }
+        perRank = perRank.map { $0.filter { shared($0.address) } }
         let merged: [AtomicMerge.Result]
         do { merged = try AtomicMerge.merge(perRank) } catch {
             switch error {

@@ -3,7 +3,7 @@
 // each, compiled for char, short, int, long, float and double at -O0, -O2 and -O3. Under
 // CAPE_TRACE=2 rank 0 prints each atomic site's verdict; every verdict is checked:
 //  - an order-dependent form (serial_*: capture, compare, exchange, multiply) must never run
-//    locally (a wrong "local" would merge a value the program read);
+//    locally (a wrong "local" would merge a value the program read); a flush is a fence;
 //  - an update whose result is unused (local_<op>_*) must run locally with its operator when gcc
 //    emitted a lock-prefixed add, sub, inc, dec, and, or or xor; when it emitted a compare-exchange
 //    loop (narrow and floating-point types) it runs team-wide, which is conservative and counted.
@@ -12,7 +12,7 @@ import Testing
 
 @Suite("classifying atomic instructions", .serialized)
 struct AtomicClassifierTests {
-    struct Site { var function: String; var local: String?; var mnemonic: String }
+    struct Site { var function: String; var local: String?; var fence: Bool; var mnemonic: String }
 
     static let types = ["char", "short", "int", "long", "float", "double"]
     static let levels = ["-O0", "-O2", "-O3"]
@@ -37,7 +37,7 @@ struct AtomicClassifierTests {
             let verdict = line[line.index(colon, offsetBy: 2)..<bracket].trimmingCharacters(in: .whitespaces)
             let mnemonic = String(line[line.index(after: bracket)...].dropLast())
             let local = verdict.hasPrefix("local ") ? String(verdict.dropFirst(6).prefix { $0 != "," }) : nil
-            out.append(Site(function: function, local: local, mnemonic: mnemonic))
+            out.append(Site(function: function, local: local, fence: verdict == "fence", mnemonic: mnemonic))
         }
         return out
     }
@@ -49,13 +49,15 @@ struct AtomicClassifierTests {
         for level in Self.levels {
             let found = try sites(type: type, level: level)
             let functions = Set(found.map(\.function))
-            for name in ["local_add_plus", "local_add_increment", "local_sub_decrement", "serial_capture_before", "serial_compare_max"] {
+            for name in ["local_add_plus", "local_add_increment", "local_sub_decrement", "serial_capture_before", "serial_compare_max", "fence_flush"] {
                 #expect(functions.contains(name), "\(type) \(level): no atomic site found in \(name)")
             }
             var localCount = 0
             for s in found {
-                if s.function.hasPrefix("serial_") {
-                    #expect(s.local == nil, "\(type) \(level): \(s.function) [\(s.mnemonic)] was classified local (\(s.local ?? ""))")
+                if s.function.hasPrefix("fence_") {
+                    #expect(s.fence, "\(type) \(level): \(s.function) [\(s.mnemonic)] is not a fence")
+                } else if s.function.hasPrefix("serial_") {
+                    #expect(s.local == nil && !s.fence, "\(type) \(level): \(s.function) [\(s.mnemonic)] was classified \(s.fence ? "a fence" : "local (\(s.local ?? ""))")")
                 } else if s.function.hasPrefix("local_") {
                     if arithmetic.contains(s.mnemonic) {
                         let named = s.function.split(separator: "_")[1]

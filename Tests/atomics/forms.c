@@ -4,6 +4,7 @@
 //                   and, or, xor; ++ may be emitted as add or inc, -- as sub, dec or add)
 //   serial_*      : a form whose result is used, or that gcc emits as a compare-exchange loop or an
 //                   exchange: it runs team-wide
+//   fence_*       : a flush, which gcc emits as a locked no-op on the stack: a fence, nothing else
 // For floating-point T every update is a compare-exchange loop: all are expected team-wide (the
 // test knows; the names stay those of the integer forms). The functions are never called: only
 // their code is classified, at start.
@@ -89,6 +90,11 @@ NOINLINE void serial_compare_max(T v) {
 NOINLINE void serial_compare_equal(T e, T v) {
     #pragma omp atomic compare
     if (x == e) { x = v; }
+}
+NOINLINE void fence_flush(void) {
+    x = 1;
+    #pragma omp flush
+    sink = x;
 }
 NOINLINE void serial_read(void) {
     T c;

@@ -180,6 +180,7 @@ enum cape_atomic_op {
     CAPE_ATOMIC_SERIAL = 0, /* runs team-wide, one at a time */
     CAPE_ATOMIC_ADD = 1, CAPE_ATOMIC_SUB = 2, CAPE_ATOMIC_INC = 3, CAPE_ATOMIC_DEC = 4,
     CAPE_ATOMIC_AND = 5, CAPE_ATOMIC_OR = 6, CAPE_ATOMIC_XOR = 7,
+    CAPE_ATOMIC_FENCE = 8,  /* a locked no-op (lock or $0, (%rsp)): a memory fence */
 };
 /* What the rank did to one address since its last sync point: the operator class (ADD for add,
    sub, inc and dec; AND, OR, XOR), the folded operand, and the value before its first update. */
