@@ -71,11 +71,12 @@ void cape_die(const char *msg) {
     cape_write_err(msg);
     cape_write_err("\n");
     if (!__atomic_exchange_n(&dying, 1, __ATOMIC_ACQ_REL) && abort_job) {
-        if (abort_job()) {
+        int how = abort_job();
+        if (how > 0) {
             struct timespec ts = { 3, 0 };
             while (nanosleep(&ts, &ts) != 0) {}
         }
-        kill(getpid(), SIGKILL);
+        if (how >= 0) kill(getpid(), SIGKILL);
     }
     _exit(1);
 }

@@ -106,7 +106,7 @@ final class Channel {
     /// Asks the proxy to abort the whole job, without waiting for it (cape_die's hook). False when
     /// the proxy is gone.
     func postAbort() -> Bool {
-        if proxyGone { return false }
+        if proxyGone || proxyPid == 0 { return false }
         control.pointee.op = CAPE_OP_ABORT.rawValue
         control.pointee.arg0 = 1
         withUnsafeMutablePointer(to: &control.pointee.main_seq) { cape_store_release_u32($0, cape_load_acquire_u32($0) &+ 1) }

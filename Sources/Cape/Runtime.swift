@@ -80,10 +80,15 @@ func capeSwiftStart() {
     let mine = Runtime.settings.threadsPerRank ?? max(1, cores / max(1, localRanks))
 
     if launch.is_rank != 0 {
+        // From here a failure of this rank must end the whole job, even before the proxy runs (the
+        // other ranks would wait for this one in MPI_Init).
+        cape_set_abort_hook {
+            if Runtime.size == 1 && Runtime.started { return -1 }
+            return Runtime.channel?.postAbort() == true ? 1 : 0
+        }
         let channel = Channel(gib: Runtime.settings.channelGiB)
         Runtime.channel = channel
         channel.spawnProxy(path: proxyPath(launch), launcherEnv: launcherEnv(launch))
-        cape_set_abort_hook { Runtime.channel?.postAbort() == true ? 1 : 0 }
         let a = channel.call(CAPE_OP_HELLO, arg0: UInt64(mine), arg1: hostIdentity())
         Runtime.rank = Int(a.result0)
         Runtime.size = Int(a.result1)

@@ -143,8 +143,9 @@ uint64_t cape_swift_shared_word(void);
 
 /* Prints "cape: <msg>" to the original stderr and exits (async-signal-safe). */
 void cape_die(const char *msg) __attribute__((noreturn));
-/* What cape_die calls to end the whole job (set once the proxy runs); it returns 0 when the proxy
-   is known to be gone. */
+/* What cape_die calls to end the whole job (set when a rank starts): 1 when the proxy was asked
+   to abort it, 0 when there is no proxy to ask (the rank then ends by SIGKILL, which hydra
+   answers by ending every rank), -1 when the rank is alone in its job (it just exits). */
 void cape_set_abort_hook(int (*hook)(void));
 /* write(2) of a whole string to fd 2 of the process as it started (rank 0 and others alike). */
 void cape_write_err(const char *msg);
