@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "jacobi.h"
+#include "mpi_finish.h"
 
 int main(int argc, char **argv)
 {
@@ -77,6 +78,6 @@ int main(int argc, char **argv)
         printf("checksum=%.9e\n", sum);
     }
     free(a); free(b); free(all); free(counts); free(displs);
-    MPI_Finalize();
+    bench_mpi_finish();
     return 0;
 }

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "loadbalance.h"
+#include "mpi_finish.h"
 
 int main(int argc, char **argv)
 {
@@ -108,6 +109,6 @@ int main(int argc, char **argv)
     free(r);
     free(counts);
     free(displs);
-    MPI_Finalize();
+    bench_mpi_finish();
     return 0;
 }

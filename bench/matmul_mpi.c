@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "mpi_finish.h"
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -89,6 +91,6 @@ int main(int argc, char **argv)
     free(C);
     free(counts);
     free(displs);
-    MPI_Finalize();
+    bench_mpi_finish();
     return 0;
 }
