@@ -9,11 +9,12 @@
 // program computes, and nothing but MPI reaches it: MPI_Fetch_and_op on a window whose owner
 // sleeps completes only when the owner next calls MPI (measured: 1.5 ms per operation), and
 // MPICH's blocking calls spin. So it polls with back-off: 50 us after a request, doubling with
-// every empty poll to one per millisecond (a burst of lock operations, each waiting for the last,
-// keeps it near 50 us; a 20 ms hot window tried first cost rank 0 up to a tenth of a core during a
-// dynamic loop). A poll is one MPI_Iprobe, about 1-3 us here, so an idle job costs it about 0.2%
-// of a core. Chunk claims, one per chunk, are claimed a chunk ahead by the asking rank, so the
-// latency hides behind the chunk being computed.
+// every empty poll to one per 4 ms (a burst of lock operations, each waiting for the last, keeps
+// it near 50 us; a 20 ms hot window tried first cost rank 0 up to a tenth of a core during a
+// dynamic loop). A poll (a futex timeout and one MPI_Iprobe, which runs UCX's TCP progress) costs
+// about 17-20 us of CPU on this VM: at one per millisecond the proxies used 1.7% of a core while a
+// region computed on 2 simulated hosts (bench part `hosts`), at one per 2 ms 1.4-1.9%, hence 4 ms. Chunk claims, one per chunk, are claimed a
+// chunk ahead by the asking rank, so the latency hides behind the chunk being computed.
 import CCapeSys
 import CMPI
 import CapeCore
@@ -346,8 +347,8 @@ func share(fd: Int32, bytes: Int, serves: Bool) {
 var lastMain: UInt32 = 0
 var initialized = false
 /// Rank 0's proxy of a job on several hosts: the current poll period (50 us after a request,
-/// doubling to 1 ms). Elsewhere: how soon to look for an answer on its way.
-var pollMicros = 1000
+/// doubling to 4 ms). Elsewhere: how soon to look for an answer on its way.
+var pollMicros = 4000
 var waitMicros = 20
 // Polls every 50 us while requests come; it does not wait for the futex timer's default slack.
 cape_set_timer_slack(5_000)
@@ -377,7 +378,7 @@ while true {
         waitMicros = min(200, waitMicros * 2)
     } else if serving {
         timeout = pollMicros
-        pollMicros = min(1000, pollMicros * 2)
+        pollMicros = min(4000, pollMicros * 2)
     }
     if withUnsafeMutablePointer(to: &control.pointee.request, { cape_futex_wait_us($0, bell, timeout) }) != 0, getppid() != appPid {
         exit(1) // the parent-death signal has been missed (it is sent when the spawning thread ends)
