@@ -289,13 +289,12 @@ enum Work {
             }
             return staticChunk(f, chunk: w.chunk, clamp: true)
         case .guided:
+            // Not claimed ahead: a guided chunk is a share of what is left when it is claimed, so a
+            // chunk taken early is a large one held back (on 2 hosts the triangular loop of bench/
+            // ran 1.19x libgomp that way); and guided claims are few (about 2 log2 n) anyway.
             guard let c = w.counter else { return staticChunk(f, chunk: w.chunk, clamp: true) }
-            if SharedState.home || w.ordered {
-                guard let claim = SharedState.guided(c, n: n, teamSize: w.teamSize, chunk: w.chunk) else { return nil }
-                return (claim.lo, claim.hi, true)
-            }
-            let r = claimAhead(f, CAPE_SH_GUIDED, c, n, w.teamSize, w.chunk, more: { $0 != .max })
-            return r.0 == .max ? nil : (r.0, r.1, true)
+            guard let claim = SharedState.guided(c, n: n, teamSize: w.teamSize, chunk: w.chunk) else { return nil }
+            return (claim.lo, claim.hi, true)
         default:
             return staticChunk(f, chunk: w.chunk, clamp: false)
         }
@@ -303,8 +302,8 @@ enum Work {
 
     /// Away from rank 0's host a claim is a round trip to its proxy: the thread claims its next chunk
     /// while it computes the one it got, so it waits only when a chunk is shorter than the trip.
-    /// Which thread runs which chunk of a dynamic or guided schedule is unspecified, and holding
-    /// one chunk ahead moves at most one chunk per thread at the end of the loop. `more` says from
+    /// Which thread runs which chunk of a dynamic schedule is unspecified, and holding one chunk
+    /// ahead moves at most one chunk per thread at the end of the loop. `more` says from
     /// an answer whether the counter may hold another chunk.
     private static func claimAhead(_ f: UnsafeMutablePointer<WorkFrame>, _ op: cape_shared_op, _ a: UInt64, _ b: UInt64,
                                    _ c: UInt64, _ d: UInt64, more: (UInt64) -> Bool) -> (UInt64, UInt64) {

@@ -14,7 +14,8 @@
 // dynamic loop). A poll (a futex timeout and one MPI_Iprobe, which runs UCX's TCP progress) costs
 // about 17-20 us of CPU on this VM: at one per millisecond the proxies used 1.7% of a core while a
 // region computed on 2 simulated hosts (bench part `hosts`), at one per 2 ms 1.4-1.9%, hence 4 ms. Chunk claims, one per chunk, are claimed a
-// chunk ahead by the asking rank, so the latency hides behind the chunk being computed.
+// chunk ahead by the asking rank (dynamic schedules), so the latency hides behind the chunk being
+// computed.
 import CCapeSys
 import CMPI
 import CapeCore
