@@ -67,10 +67,15 @@ void cape_set_abort_hook(int (*hook)(void)) { abort_job = hook; }
    answers by ending every rank. */
 void cape_die(const char *msg) {
     static int dying;
-    cape_write_err("cape: ");
-    cape_write_err(msg);
-    cape_write_err("\n");
+    static char line[4096];
+    /* One write: ranks that stop at once do not interleave their lines. */
+    snprintf(line, sizeof line, "cape: %s\n", msg);
+    cape_write_err(line);
     if (!__atomic_exchange_n(&dying, 1, __ATOMIC_ACQ_REL) && abort_job) {
+        /* Give hydra time to forward the line: when the job is aborted it drops what it has not
+           forwarded yet (a test saw nothing but "cape: "). */
+        struct timespec pause = { 0, 200 * 1000 * 1000 };
+        while (nanosleep(&pause, &pause) != 0) {}
         int how = abort_job();
         if (how > 0) {
             struct timespec ts = { 3, 0 };
