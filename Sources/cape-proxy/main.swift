@@ -13,7 +13,10 @@
 // it near 50 us; a 20 ms hot window tried first cost rank 0 up to a tenth of a core during a
 // dynamic loop). A poll (a futex timeout and one MPI_Iprobe, which runs UCX's TCP progress) costs
 // about 17-20 us of CPU on this VM: at one per millisecond the proxies used 1.7% of a core while a
-// region computed on 2 simulated hosts (bench part `hosts`), at one per 2 ms 1.4-1.9%, hence 4 ms. Chunk claims, one per chunk, are claimed a
+// region computed on 2 simulated hosts (bench part `hosts`), at one per 2 ms 1.4-1.9%, at 4 ms
+// 0.6%. But a 4 ms period made a dynamic loop's chunk claims (one per 4 ms) wait (1.13x libgomp
+// against 1.06x at 1 ms): while requests come regularly the period stops at a quarter of their
+// usual gap. Chunk claims, one per chunk, are claimed a
 // chunk ahead by the asking rank (dynamic schedules), so the latency hides behind the chunk being
 // computed.
 import CCapeSys
@@ -351,6 +354,23 @@ var initialized = false
 /// doubling to 4 ms). Elsewhere: how soon to look for an answer on its way.
 var pollMicros = 4000
 var waitMicros = 20
+/// Rank 0's proxy: when the last request came, and the mean gap between requests (microseconds).
+var lastRequest = 0.0
+var meanGap = 1e6
+
+/// The longest poll period now: a quarter of the usual gap while requests come regularly (a
+/// dynamic loop's chunk claims, claimed ahead, then never wait for a poll), 4 ms once they stop.
+func pollCap() -> Int {
+    let idle = (now() - lastRequest) * 1e6
+    if idle > 4 * meanGap || idle > 50_000 { return 4000 }
+    return Int(min(4000, max(200, meanGap / 4)))
+}
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+}
 // Polls every 50 us while requests come; it does not wait for the futex timer's default slack.
 cape_set_timer_slack(5_000)
 
@@ -365,7 +385,13 @@ while true {
     }
     if multiHost {
         if serving {
-            if serveIncoming() { worked = true; pollMicros = 50 }
+            if serveIncoming() {
+                worked = true
+                pollMicros = 50
+                let t = now()
+                meanGap = 0.75 * meanGap + 0.25 * min(1e6, (t - lastRequest) * 1e6)
+                lastRequest = t
+            }
         } else {
             if forwardSlots() { worked = true; waitMicros = 20 }
             if !pending.isEmpty && finishSlots() { worked = true }
@@ -379,7 +405,7 @@ while true {
         waitMicros = min(200, waitMicros * 2)
     } else if serving {
         timeout = pollMicros
-        pollMicros = min(4000, pollMicros * 2)
+        pollMicros = min(pollCap(), pollMicros * 2)
     }
     if withUnsafeMutablePointer(to: &control.pointee.request, { cape_futex_wait_us($0, bell, timeout) }) != 0, getppid() != appPid {
         exit(1) // the parent-death signal has been missed (it is sent when the spawning thread ends)
