@@ -45,6 +45,11 @@ static inline __attribute__((always_inline)) void clear_vector_registers(void) {
 
 void cape_set_master_stack(void *top) { master_stack_top = top; }
 
+/* Before main: start-up (libcape's, which takes other paths on other hosts) leaves registers that
+   differ by rank, and the lazy-binding resolver of main's first calls saves them into the stack,
+   where a later region's uninitialized locals find them. */
+CLEAN_RETURN void cape_clean_registers(void) { clear_vector_registers(); }
+
 struct region_args {
     void (*fn)(void *);
     void *data;

@@ -357,6 +357,7 @@ static int cape_main(int argc, char **argv, char **envp) {
         cape_self()->rt_depth++;
         cape_call_on_stack(scrub_on_runtime_stack, &sp, scrub_stack + sizeof scrub_stack);
         cape_self()->rt_depth--;
+        cape_clean_registers();
     }
     return real_main(argc, argv, envp);
 }
