@@ -143,8 +143,10 @@ uint64_t cape_swift_shared_word(void);
 
 /* Prints "cape: <msg>" to the original stderr and exits (async-signal-safe). */
 void cape_die(const char *msg) __attribute__((noreturn));
-/* Leaves rank-independent registers (vector ones cleared, scratch ones zeroed), before main. */
-void cape_clean_registers(void);
+/* Leaves rank-independent registers (vector ones cleared, scratch ones zeroed), before main.
+   Hidden: called through the PLT, its first call would run the lazy-binding resolver first, which
+   saves the very registers it is to clear into the stack where main's frame goes. */
+__attribute__((visibility("hidden"))) void cape_clean_registers(void);
 /* What cape_die calls to end the whole job (set when a rank starts): 1 when the proxy was asked
    to abort it, 0 when there is no proxy to ask (the rank then ends by SIGKILL, which hydra
    answers by ending every rank), -1 when the rank is alone in its job (it just exits). */
