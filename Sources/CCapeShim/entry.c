@@ -48,7 +48,7 @@ void cape_set_master_stack(void *top) { master_stack_top = top; }
 /* Before main: start-up (libcape's, which takes other paths on other hosts) leaves registers that
    differ by rank, and the lazy-binding resolver of main's first calls saves them into the stack,
    where a later region's uninitialized locals find them. */
-CLEAN_RETURN void cape_clean_registers(void) { clear_vector_registers(); }
+void cape_clean_registers(void) { clear_vector_registers(); }
 
 struct region_args {
     void (*fn)(void *);

@@ -368,6 +368,11 @@ static int cape_main(int argc, char **argv, char **envp) {
         cape_call_on_stack(scrub_on_runtime_stack, &sp, scrub_stack + sizeof scrub_stack);
         cape_self()->rt_depth--;
         cape_clean_registers();
+#if defined(__x86_64__)
+        /* The scratch registers that main's first calls may carry into the resolver's save area. */
+        __asm__ volatile("xor %%eax, %%eax\n xor %%ecx, %%ecx\n xor %%r8d, %%r8d\n xor %%r9d, %%r9d\n"
+                         "xor %%r10d, %%r10d\n xor %%r11d, %%r11d" ::: "rax", "rcx", "r8", "r9", "r10", "r11");
+#endif
     }
     return real_main(argc, argv, envp);
 }

@@ -143,7 +143,7 @@ uint64_t cape_swift_shared_word(void);
 
 /* Prints "cape: <msg>" to the original stderr and exits (async-signal-safe). */
 void cape_die(const char *msg) __attribute__((noreturn));
-/* Leaves rank-independent registers (vector ones cleared, scratch ones zeroed), before main.
+/* Clears the vector registers, before main (the caller zeroes the scratch ones).
    Hidden: called through the PLT, its first call would run the lazy-binding resolver first, which
    saves the very registers it is to clear into the stack where main's frame goes. */
 __attribute__((visibility("hidden"))) void cape_clean_registers(void);
