@@ -422,16 +422,19 @@ func pmiBarrier() {
         usleep(200_000)
         return
     }
-    let request = "cmd=barrier_in\n"
-    var ok = request.withCString { write(fd, $0, strlen($0)) == request.utf8.count }
-    var line: [UInt8] = []
-    var byte: UInt8 = 0
-    while ok && line.count < 256 {
-        if read(fd, &byte, 1) != 1 { ok = false; break }
-        if byte == UInt8(ascii: "\n") { break }
-        line.append(byte)
+    func ask(_ request: String, _ answer: String) -> Bool {
+        guard request.withCString({ write(fd, $0, strlen($0)) }) == request.utf8.count else { return false }
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while line.count < 256 {
+            if read(fd, &byte, 1) != 1 { return false }
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        return String(decoding: line, as: UTF8.self).hasPrefix(answer)
     }
-    if !ok || !String(decoding: line, as: UTF8.self).hasPrefix("cmd=barrier_out") { usleep(200_000) }
+    // Then PMI's own finalize, as MPI_Finalize would end: hydra then expects the connection to close.
+    if !ask("cmd=barrier_in\n", "cmd=barrier_out") || !ask("cmd=finalize\n", "cmd=finalize_ack") { usleep(200_000) }
 }
 
 func handle(_ op: UInt32) {
