@@ -21,6 +21,10 @@
  *   locks      4096 entries x 16 bytes: key (u64, 0 = free entry), lock word (u32, 0 = free,
  *              else the holder's identity), nest count (u32)
  *   log tails  one u64 per log bank, in a page of its own
+ *   job clock  the readings of rank 0's clock that sequential code takes (see CAPE_SH_CLOCK_TAKE):
+ *              a ring of CAPE_CLOCK_RING entries of 4 u64 (tag = (seq + 1) << 16 | clock id,
+ *              seconds, nanoseconds, check = a hash of the other three), then from offset 4096 one u64 per rank: how many
+ *              readings it has taken
  *   log banks  3 x 32 MiB of entries: stamp u64 (magic | epoch << 32, written last), rank, diff
  *              bytes, stdout bytes, stderr bytes (u64 each), then the bytes, padded to 8
  */
@@ -38,17 +42,25 @@
 #define CAPE_LOCKS_OFFSET 65536u
 #define CAPE_LOCKS_BYTES 65536u
 #define CAPE_LOG_TAILS_OFFSET 131072u
-#define CAPE_LOG_BANKS_OFFSET 135168u
+#define CAPE_CLOCK_OFFSET 135168u
+#define CAPE_CLOCK_BYTES 65536u
+#define CAPE_CLOCK_RING 64u
+#define CAPE_CLOCK_TAKEN_OFFSET 4096u      /* from CAPE_CLOCK_OFFSET */
+#define CAPE_CLOCK_MAX_RANKS 7680u         /* (CAPE_CLOCK_BYTES - 4096) / 8 */
+#define CAPE_LOG_BANKS_OFFSET 200704u
 #define CAPE_LOG_BANK_BYTES 33554432u
 #define CAPE_LOG_BANKS 3u
 #define CAPE_LOG_ENTRY_HEADER 40u
-#define CAPE_SHARED_BYTES 100798464u
+#define CAPE_SHARED_BYTES 100864000u
 
 _Static_assert(CAPE_COUNTERS_BYTES == 2u * CAPE_COUNTER_SLOTS * CAPE_COUNTER_SLOT_BYTES, "counter banks");
 _Static_assert(CAPE_LOCKS_OFFSET == CAPE_COUNTERS_OFFSET + CAPE_COUNTERS_BYTES, "lock table follows the counters");
 _Static_assert(CAPE_LOCKS_BYTES == CAPE_LOCK_ENTRIES * 16u, "lock entries");
 _Static_assert(CAPE_LOG_TAILS_OFFSET == CAPE_LOCKS_OFFSET + CAPE_LOCKS_BYTES, "log tails follow the locks");
-_Static_assert(CAPE_LOG_BANKS_OFFSET == CAPE_LOG_TAILS_OFFSET + 4096u, "log banks follow their tails' page");
+_Static_assert(CAPE_CLOCK_OFFSET == CAPE_LOG_TAILS_OFFSET + 4096u, "the job clock follows the log tails' page");
+_Static_assert(CAPE_CLOCK_RING * 32u <= CAPE_CLOCK_TAKEN_OFFSET, "clock ring");
+_Static_assert(CAPE_CLOCK_TAKEN_OFFSET + CAPE_CLOCK_MAX_RANKS * 8u == CAPE_CLOCK_BYTES, "clock counters");
+_Static_assert(CAPE_LOG_BANKS_OFFSET == CAPE_CLOCK_OFFSET + CAPE_CLOCK_BYTES, "log banks follow the job clock");
 _Static_assert(CAPE_LOG_BANK_BYTES == 32u << 20, "32 MiB per log bank");
 _Static_assert(CAPE_SHARED_BYTES == CAPE_LOG_BANKS_OFFSET + CAPE_LOG_BANKS * CAPE_LOG_BANK_BYTES, "region size");
 
@@ -87,6 +99,11 @@ enum cape_shared_op {
     /* Leaving one: LOG_APPEND of the entry (b bytes, c = the epoch) to the epoch's bank, then
        LOCK_RELEASE of key a. r0 = as LOG_APPEND. */
     CAPE_SH_APPEND_RELEASE = 13,
+    /* The job clock: reading number a (from 0) of sequential code, by rank b, of clock c. When
+       rank 0 has published it: r0 = seconds, r1 = nanoseconds, and rank b is counted as having
+       taken it. r0 = UINT64_MAX: not published yet; UINT64_MAX - 1: rank 0's reading number a
+       was of another clock (the ranks diverged). */
+    CAPE_SH_CLOCK_TAKE = 14,
 };
 
 #define CAPE_LOG_MAGIC 0x43454353u /* "SCEC"; an entry's stamp is magic | epoch << 32 */
@@ -112,11 +129,22 @@ uint32_t *cape_shared_lock_word(void *table, uint64_t key);
 /* The end of the complete log entries of `bank` from offset `from` up to at most `tail`. */
 uint64_t cape_shared_log_complete(void *base, uint32_t bank, uint64_t from, uint64_t tail, uint64_t stamp);
 
-/* The log bytes that travel back with an answer: 1 and the bank's range [*from, *to) when there
-   are some, else 0. Both proxies call it, rank 0's to send them and the asker's to receive them
-   into its copy of the region at the same offsets. */
+/* The bytes of the region that travel back with an answer: 1 and the range [*offset, *offset +
+   *length) from the region's start when there are some, else 0. Both proxies call it, rank 0's to
+   send them and the asker's to receive them into its copy of the region at the same offsets.
+   Log reads bring the complete entries; a clock take brings the whole ring, so that the asker
+   finds the readings rank 0 has published since in its own copy (cape_shared_clock_copy). */
 int cape_shared_answer_bytes(const cape_shared_request_t *req, const cape_shared_answer_t *ans,
-                             uint32_t *bank, uint64_t *from, uint64_t *to);
+                             uint64_t *offset, uint64_t *length);
+
+/* Rank 0's side of the job clock: publishes its reading number `seq` of clock `clock` for
+   `ranks` ranks. Returns 0, or -1 while the ring entry is still to be taken by some rank (retry). */
+int cape_shared_clock_publish(void *base, uint64_t seq, uint64_t clock, int64_t sec, int64_t nsec, uint32_t ranks);
+
+/* Away from rank 0's host: reading `seq` of clock `clock` from the rank's own copy of the ring
+   (what the last CLOCK_TAKE brought). Returns 1 and the value, or 0 when the copy lacks it (an
+   entry is checked whole, so one copied while rank 0 rewrote it is not taken). */
+int cape_shared_clock_copy(const void *base, uint64_t seq, uint64_t clock, int64_t *sec, int64_t *nsec);
 
 /* Whether a request carries a log entry (it follows the request as a second message). */
 static inline int cape_shared_carries_entry(uint32_t op) {

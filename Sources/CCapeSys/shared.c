@@ -42,6 +42,56 @@ static uint64_t log_append(void *base, uint32_t bank, uint64_t size, uint64_t st
     return start;
 }
 
+static uint64_t *clock_entry(void *base, uint64_t seq) {
+    return word64(base, CAPE_CLOCK_OFFSET + (seq % CAPE_CLOCK_RING) * 32);
+}
+
+static uint64_t clock_check(uint64_t tag, uint64_t sec, uint64_t nsec) {
+    uint64_t h = 0x9E3779B97F4A7C15ull;
+    h = (h ^ tag) * 0xBF58476D1CE4E5B9ull;
+    h = (h ^ sec) * 0x94D049BB133111EBull;
+    h = (h ^ nsec) * 0xBF58476D1CE4E5B9ull;
+    return h ^ (h >> 31);
+}
+
+static uint64_t *clock_taken(void *base, uint32_t rank) {
+    return word64(base, CAPE_CLOCK_OFFSET + CAPE_CLOCK_TAKEN_OFFSET + (uint64_t)rank * 8);
+}
+
+int cape_shared_clock_publish(void *base, uint64_t seq, uint64_t clock, int64_t sec, int64_t nsec, uint32_t ranks) {
+    if (seq >= CAPE_CLOCK_RING)
+        for (uint32_t r = 1; r < ranks; r++)
+            if (cape_load_acquire_u64(clock_taken(base, r)) < seq + 1 - CAPE_CLOCK_RING) return -1;
+    uint64_t *e = clock_entry(base, seq), tag = (seq + 1) << 16 | (clock & 0xFFFF);
+    e[1] = (uint64_t)sec;
+    e[2] = (uint64_t)nsec;
+    e[3] = clock_check(tag, e[1], e[2]);
+    cape_store_release_u64(e, tag);
+    return 0;
+}
+
+int cape_shared_clock_copy(const void *base, uint64_t seq, uint64_t clock, int64_t *sec, int64_t *nsec) {
+    const volatile uint64_t *e = clock_entry((void *)base, seq);
+    uint64_t tag = e[0], s = e[1], ns = e[2], check = e[3];
+    if (tag != ((seq + 1) << 16 | (clock & 0xFFFF)) || check != clock_check(tag, s, ns)) return 0;
+    *sec = (int64_t)s;
+    *nsec = (int64_t)ns;
+    return 1;
+}
+
+static void clock_take(void *base, uint64_t seq, uint32_t rank, uint64_t clock, cape_shared_answer_t *a) {
+    uint64_t *e = clock_entry(base, seq);
+    /* Asking for `seq` says the readings before it are taken (away from home, some were taken
+       from the rank's copy of the ring): rank 0 may publish up to seq + CAPE_CLOCK_RING - 1. */
+    cape_store_release_u64(clock_taken(base, rank), seq);
+    uint64_t tag = cape_load_acquire_u64(e);
+    if (tag >> 16 != seq + 1) { a->r0 = UINT64_MAX; return; }
+    if ((tag & 0xFFFF) != (clock & 0xFFFF)) { a->r0 = UINT64_MAX - 1; return; }
+    a->r0 = e[1];
+    a->r1 = e[2];
+    cape_store_release_u64(clock_taken(base, rank), seq + 1);
+}
+
 static uint64_t stamp_of(uint64_t epoch) { return CAPE_LOG_MAGIC | epoch << 32; }
 
 static void log_read(void *base, uint32_t bank, uint64_t from, uint64_t stamp, cape_shared_answer_t *a) {
@@ -50,14 +100,20 @@ static void log_read(void *base, uint32_t bank, uint64_t from, uint64_t stamp, c
     a->r1 = tail;
 }
 
+static uint64_t bank_offset(uint64_t bank) { return CAPE_LOG_BANKS_OFFSET + (bank % CAPE_LOG_BANKS) * CAPE_LOG_BANK_BYTES; }
+
 int cape_shared_answer_bytes(const cape_shared_request_t *q, const cape_shared_answer_t *a,
-                             uint32_t *bank, uint64_t *from, uint64_t *to) {
+                             uint64_t *offset, uint64_t *length) {
     if (q->op == CAPE_SH_LOG_READ && a->r0 > q->b) {
-        *bank = (uint32_t)q->a; *from = q->b; *to = a->r0;
+        *offset = bank_offset(q->a) + q->b; *length = a->r0 - q->b;
         return 1;
     }
     if (q->op == CAPE_SH_LOCK_ENTER && (a->r0 & 1) && a->r1 > q->d) {
-        *bank = (uint32_t)(q->c % CAPE_LOG_BANKS); *from = q->d; *to = a->r1;
+        *offset = bank_offset(q->c) + q->d; *length = a->r1 - q->d;
+        return 1;
+    }
+    if (q->op == CAPE_SH_CLOCK_TAKE && a->r0 < UINT64_MAX - 1) {
+        *offset = CAPE_CLOCK_OFFSET; *length = CAPE_CLOCK_RING * 32;
         return 1;
     }
     return 0;
@@ -143,6 +199,10 @@ int cape_shared_execute(void *base, const cape_shared_request_t *q, cape_shared_
         cape_futex_wake(w);
         return 0;
     }
+    case CAPE_SH_CLOCK_TAKE:
+        if (q->b >= CAPE_CLOCK_MAX_RANKS) { a->r0 = UINT64_MAX; return -1; }
+        clock_take(base, q->a, (uint32_t)q->b, q->c, a);
+        return 0;
     default:
         a->r0 = UINT64_MAX;
         return -1;

@@ -175,7 +175,7 @@ let supportedActiveLevels: Int32 = 255
 
 // ---- Time ----
 
-@_cdecl("omp_get_wtime") public func omp_get_wtime() -> Double { wtime() }
+@_cdecl("omp_get_wtime") public func omp_get_wtime() -> Double { JobClock.wtime() }
 @_cdecl("omp_get_wtick") public func omp_get_wtick() -> Double {
     var ts = timespec()
     clock_getres(CLOCK_MONOTONIC, &ts)

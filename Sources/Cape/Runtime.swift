@@ -138,6 +138,7 @@ func capeSwiftStart() {
         if Runtime.settings.stdinMode == .replicate { replicateStdin() }
     }
     Runtime.started = true
+    JobClock.enable()
     Profile.on = Runtime.settings.profilePath != nil && Runtime.distributed
     trace(1, "rank \(Runtime.rank) of \(Runtime.size) on \(SharedState.hosts) host\(SharedState.hosts == 1 ? "" : "s")"
         + (SharedState.home ? "" : " (away from rank 0's host)") + ", \(mine) local threads, team of \(Runtime.defaultTeam)")

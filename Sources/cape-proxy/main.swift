@@ -234,7 +234,7 @@ func exchange(_ ownLen: Int) -> Int {
 
 // ---- what the ranks share, across hosts (contract: include/cape_shared.h) ----
 
-let tagRequest: Int32 = 1, tagEntry: Int32 = 2, tagAnswer: Int32 = 100, tagLogBytes: Int32 = 300
+let tagRequest: Int32 = 1, tagEntry: Int32 = 2, tagAnswer: Int32 = 100, tagRegionBytes: Int32 = 300
 let requestBytes = MemoryLayout<cape_shared_request_t>.size
 /// Rank 0's proxy: where a log entry from another host lands before it is appended.
 var entryBuffer: UnsafeMutableRawPointer?
@@ -263,16 +263,11 @@ func serveIncoming() -> Bool {
         var a = cape_shared_answer_t()
         _ = cape_shared_execute(shared, &q, &a, entry)
         MPI_Send(&a, Int32(MemoryLayout<cape_shared_answer_t>.size), byte, from, tagAnswer + Int32(q.slot), service)
-        var bank: UInt32 = 0, lo: UInt64 = 0, hi: UInt64 = 0
-        if cape_shared_answer_bytes(&q, &a, &bank, &lo, &hi) != 0 {
-            MPI_Send(logBytes(bank, lo), Int32(hi - lo), byte, from, tagLogBytes + Int32(q.slot), service)
+        var offset: UInt64 = 0, length: UInt64 = 0
+        if cape_shared_answer_bytes(&q, &a, &offset, &length) != 0 {
+            MPI_Send(shared! + Int(offset), Int32(length), byte, from, tagRegionBytes + Int32(q.slot), service)
         }
     }
-}
-
-/// Where offset `at` of log bank `bank` is in the rank's shared-state region.
-func logBytes(_ bank: UInt32, _ at: UInt64) -> UnsafeMutableRawPointer {
-    shared! + Int(CAPE_LOG_BANKS_OFFSET) + Int(bank) * Int(CAPE_LOG_BANK_BYTES) + Int(at)
 }
 
 /// A slot's request on its way to rank 0's proxy.
@@ -319,10 +314,10 @@ func finishSlots() -> Bool {
         any = true
         pending[i] = nil
         var a = answers[i]
-        var bank: UInt32 = 0, lo: UInt64 = 0, hi: UInt64 = 0
-        if cape_shared_answer_bytes(&p.request, &a, &bank, &lo, &hi) != 0 {
-            // The complete entries land in this rank's copy of the log, at their offsets at home.
-            MPI_Recv(logBytes(bank, lo), Int32(hi - lo), byte, 0, tagLogBytes + Int32(i), service, cape_mpi_status_ignore())
+        var offset: UInt64 = 0, length: UInt64 = 0
+        if cape_shared_answer_bytes(&p.request, &a, &offset, &length) != 0 {
+            // Log entries, or the clock ring, land in this rank's copy of the region at their offsets at home.
+            MPI_Recv(shared! + Int(offset), Int32(length), byte, 0, tagRegionBytes + Int32(i), service, cape_mpi_status_ignore())
         }
         let s = slot(i)
         s.pointee.result = (a.r0, a.r1)

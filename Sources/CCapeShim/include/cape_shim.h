@@ -224,6 +224,16 @@ int cape_exe_tls(void **block, size_t *size, const void **image, size_t *filesz)
 
 /* Ranks other than 0: files that sequential code writes go to a directory of the rank's own. */
 void cape_files_redirect(int rank);
+
+/* ---- The job's clock (clock.c). ---- */
+#include <time.h>
+/* The rank's own clock, whoever calls. */
+int cape_clock_raw(int clock, struct timespec *ts);
+/* From now on, clock reads of sequential code on this (the initial) thread go to `hook`. */
+void cape_clock_enable(int (*hook)(int clock, struct timespec *ts));
+void cape_clock_disable(void);
+/* Whether the caller is the program's sequential code, whose clock reads are the job's. */
+int cape_clock_sequential(void);
 void cape_files_cleanup(void);
 
 /* Spawns a runtime thread on a stack of our own (no glibc stack mapping). */
