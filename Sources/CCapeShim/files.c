@@ -17,7 +17,8 @@
  *  - at exit, and by cape_die;
  *  - by the rank's proxy, when the program dies first (killed alone, crashed): the program writes
  *    the path into the channel (files_dir), the proxy's parent-death handler removes it;
- *  - when the whole job is killed, nothing of it runs: the next start of a rank other than 0
+ *  - when the whole job is killed (or the proxy is: the job is then ended by SIGKILL before the
+ *    rank notices), nothing of it runs: the next start of a rank other than 0
  *    removes every cape-files.* directory of $TMPDIR that the user owns and whose owner is gone (no
  *    such pid, or another process under it; only owners of this boot and pid namespace are
  *    judged, and a directory without a record only when older than a minute), and the old
