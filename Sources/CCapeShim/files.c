@@ -17,8 +17,9 @@
  *  - at exit, and by cape_die;
  *  - by the rank's proxy, when the program dies first (killed alone, crashed): the program writes
  *    the path into the channel (files_dir), the proxy's parent-death handler removes it;
- *  - when the whole job is killed (or the proxy is: the job is then ended by SIGKILL before the
- *    rank notices), nothing of it runs: the next start of a rank other than 0
+ *  - when the rank is killed with its proxy (the whole job killed; hydra ending the other ranks by
+ *    SIGKILL when one failed; the proxy killed, then the job ended before the rank noticed),
+ *    nothing of it runs: the next start of a rank other than 0
  *    removes every cape-files.* directory of $TMPDIR that the user owns and whose owner is gone (no
  *    such pid, or another process under it; only owners of this boot and pid namespace are
  *    judged, and a directory without a record only when older than a minute), and the old
