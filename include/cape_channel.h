@@ -86,6 +86,10 @@ typedef struct cape_channel {
     char message[512];
     uint8_t pad[16];            /* the slots start on a cache line */
     cape_slot_t slots[CAPE_CHANNEL_SLOTS];
+    /* Written once by the program of a rank other than 0, after it made its private directory for
+       the files that sequential code writes (Sources/CCapeShim/files.c): the directory's absolute
+       path, NUL-terminated, or empty. The proxy removes that directory if the program dies first. */
+    char files_dir[512];
 } cape_channel_t;
 
 _Static_assert(sizeof(cape_slot_t) == 64, "a slot is a cache line");

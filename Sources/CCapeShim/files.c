@@ -5,14 +5,35 @@
  * would race with the others. On ranks other than 0, a file that sequential code opens for writing
  * is opened in a directory of the rank's own instead (same flags, same descriptor number, same
  * bytes written), and later opens of that path on that rank, for reading too, go to the same copy:
- * the program reads back what it wrote, as rank 0 does with the real file. The rank's directory is
- * removed at exit. Writes made inside regions are made by one thread, on one rank, and are left
- * alone.
+ * the program reads back what it wrote, as rank 0 does with the real file. Writes made inside
+ * regions are made by one thread, on one rank, and are left alone.
+ *
+ * The directory: mkdtemp's $TMPDIR/cape-files.XXXXXX (/tmp without TMPDIR), so no one can guess
+ * its name or make it beforehand; when it cannot be made the rank stops with a message (writing
+ * the real files instead would write them twice). The copies in it are flat, named by a hash of
+ * the full path. It holds an `owner` record: "<pid> <start time> <boot id> <pid namespace>", the
+ * start time being field 22 of /proc/<pid>/stat, so a reused pid does not pass for the owner.
+ * It is removed
+ *  - at exit, and by cape_die;
+ *  - by the rank's proxy, when the program dies first (killed alone, crashed): the program writes
+ *    the path into the channel (files_dir), the proxy's parent-death handler removes it;
+ *  - when the rank is killed with its proxy (the whole job killed; hydra ending the other ranks by
+ *    SIGKILL when one failed; the proxy killed, then the job ended before the rank noticed),
+ *    nothing of it runs: the next start of a rank other than 0
+ *    removes every cape-files.* directory of $TMPDIR that the user owns and whose owner is gone (no
+ *    such pid, or another process under it; only owners of this boot and pid namespace are
+ *    judged, and a directory without a record only when older than a minute), and the old
+ *    /tmp/cape-files-<pid>-rank<r> directories whose pid is gone.
+ * After the removal at exit the redirection stays on: what the program still opens for writing on
+ * such a rank fails instead of reaching the real files.
  *
  * C because open and fopen must be interposed under their own names. */
 #define _GNU_SOURCE
 #include "cape_shim.h"
+#include "../CCapeSys/include/cape_sys.h"
 #include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -20,10 +41,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static int redirecting;
-static char shadow_dir[256];
+/* Room for the directory's path with a copy's name after it, in the path buffers below. */
+#define DIR_MAX 400
+#define PATH_BUF 512
+static char shadow_dir[DIR_MAX];
 #define MAX_SHADOWED 1024
 static uint64_t shadowed[MAX_SHADOWED];
 static int nshadowed;
@@ -38,28 +64,138 @@ static void resolve(void) {
     if (!real_fopen) real_fopen = dlsym(RTLD_NEXT, "fopen");
 }
 
-void cape_files_redirect(int rank) {
+/* ---- the owner record ---- */
+
+/* Up to n - 1 bytes of a small file, NUL-terminated; the length, or -1. Raw system calls: open is
+   interposed below. */
+static long read_small(int dirfd, const char *path, char *buf, size_t n) {
+    int fd = (int)syscall(SYS_openat, dirfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (fd < 0) return -1;
+    long got = syscall(SYS_read, fd, buf, n - 1);
+    syscall(SYS_close, fd);
+    if (got < 0) return -1;
+    buf[got] = 0;
+    return got;
+}
+
+/* Field 22 of /proc/<pid>/stat: when the process started, in clock ticks since boot; 0 when there
+   is no such process, or only its exit status waits to be collected (a zombie cleans up nothing). */
+static unsigned long long start_time(long pid) {
+    char path[64], stat[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (read_small(AT_FDCWD, path, stat, sizeof stat) <= 0) return 0;
+    const char *p = strrchr(stat, ')'); /* the command name may hold spaces and parentheses */
+    if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X') return 0;
+    for (int field = 2; field < 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (!p) return 0;
+    }
+    return strtoull(p + 1, NULL, 10);
+}
+
+/* This boot and this pid namespace: a record made under others names a pid that means nothing
+   here (another host sharing $TMPDIR, a container). */
+static void where(char *boot, size_t nb, char *ns, size_t nn) {
+    if (read_small(AT_FDCWD, "/proc/sys/kernel/random/boot_id", boot, nb) <= 0) snprintf(boot, nb, "-");
+    boot[strcspn(boot, " \n")] = 0;
+    ssize_t l = readlink("/proc/self/ns/pid", ns, nn - 1);
+    if (l <= 0) snprintf(ns, nn, "-");
+    else ns[l] = 0;
+    ns[strcspn(ns, " \n")] = 0;
+}
+
+/* Whether the cape-files.* directory `name` of dirfd belongs to a process that is gone. */
+static int owner_gone(int dirfd, const char *name, const char *boot, const char *ns) {
+    int fd = (int)syscall(SYS_openat, dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW, 0);
+    if (fd < 0) return 0;
+    struct stat st;
+    int mine = fstat(fd, &st) == 0 && st.st_uid == geteuid();
+    char rec[256], rboot[64], rns[64];
+    long pid = 0;
+    unsigned long long started = 0;
+    int parsed = mine && read_small(fd, "owner", rec, sizeof rec) > 0 &&
+                 sscanf(rec, "%ld %llu %63s %63s", &pid, &started, rboot, rns) == 4 && pid > 0;
+    syscall(SYS_close, fd);
+    if (!mine) return 0;
+    /* Made a moment ago by a rank that has not written its record yet, or by one killed before. */
+    if (!parsed) return time(NULL) - st.st_mtime > 60;
+    if (strcmp(rboot, boot) != 0 || strcmp(rns, ns) != 0) return 0;
+    return start_time(pid) != started;
+}
+
+/* Removes the directories that jobs which could not clean up left in `dir` (see the top). */
+static void sweep(const char *dir, int old_names) {
+    char boot[64], ns[64];
+    where(boot, sizeof boot, ns, sizeof ns);
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        const char *n = e->d_name;
+        if (strncmp(n, "cape-files", 10) != 0) continue;
+        if (n[10] == '.') {
+            if (owner_gone(dirfd(d), n, boot, ns)) cape_remove_own_tree(dirfd(d), n);
+        } else if (old_names) {
+            long pid = 0;
+            int rank = 0, end = 0;
+            if (sscanf(n, "cape-files-%ld-rank%d%n", &pid, &rank, &end) == 2 && n[end] == 0 && pid > 0 &&
+                start_time(pid) == 0)
+                cape_remove_own_tree(dirfd(d), n);
+        }
+    }
+    closedir(d);
+}
+
+void cape_files_redirect(int rank, char *publish, size_t publish_size) {
     resolve();
-    snprintf(shadow_dir, sizeof shadow_dir, "/tmp/cape-files-%d-rank%d", (int)getpid(), rank);
-    if (mkdir(shadow_dir, 0700) != 0) return; /* without it, files are written as the program says */
+    char msg[PATH_MAX + 256];
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    char base[PATH_MAX];
+    if (!realpath(tmp, base)) {
+        snprintf(msg, sizeof msg, "rank %d cannot use the temporary directory %s for the files that sequential "
+                 "code writes: %s (set TMPDIR to a writable directory)", rank, tmp, strerror(errno));
+        cape_die(msg);
+    }
+    if (strlen(base) + sizeof "/cape-files.XXXXXX" > DIR_MAX) {
+        snprintf(msg, sizeof msg, "the temporary directory %s has a path longer than %d bytes (set TMPDIR to a "
+                 "shorter one)", base, DIR_MAX - (int)sizeof "/cape-files.XXXXXX");
+        cape_die(msg);
+    }
+    sweep("/tmp", 1);
+    if (strcmp(base, "/tmp") != 0) sweep(base, 0);
+    snprintf(shadow_dir, sizeof shadow_dir, "%s/cape-files.XXXXXX", base);
+    if (!mkdtemp(shadow_dir)) {
+        snprintf(msg, sizeof msg, "rank %d cannot make a private directory in %s for the files that sequential "
+                 "code writes: %s (set TMPDIR to a writable directory)", rank, base, strerror(errno));
+        cape_die(msg);
+    }
+    char boot[64], ns[64], rec[256];
+    where(boot, sizeof boot, ns, sizeof ns);
+    int len = snprintf(rec, sizeof rec, "%ld %llu %s %s\n", (long)getpid(), start_time(getpid()), boot, ns);
+    int dfd = (int)syscall(SYS_openat, AT_FDCWD, shadow_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    int fd = dfd < 0 ? -1 : (int)syscall(SYS_openat, dfd, "owner", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int ok = fd >= 0 && syscall(SYS_write, fd, rec, (size_t)len) == len;
+    int err = errno;
+    if (fd >= 0) syscall(SYS_close, fd);
+    if (dfd >= 0) syscall(SYS_close, dfd);
+    if (!ok) {
+        cape_remove_own_tree(AT_FDCWD, shadow_dir);
+        snprintf(msg, sizeof msg, "rank %d cannot write in its private directory %s: %s (set TMPDIR to a "
+                 "writable directory)", rank, shadow_dir, strerror(err));
+        cape_die(msg);
+    }
+    if (publish && publish_size > strlen(shadow_dir)) {
+        memcpy(publish, shadow_dir, strlen(shadow_dir) + 1);
+    }
     redirecting = 1;
 }
 
+/* At exit and from cape_die (raw system calls only). The redirection stays on (see the top). */
 void cape_files_cleanup(void) {
-    if (!redirecting) return;
-    redirecting = 0;
-    DIR *d = opendir(shadow_dir);
-    if (d) {
-        struct dirent *e;
-        char p[512];
-        while ((e = readdir(d))) {
-            if (e->d_name[0] == '.') continue;
-            snprintf(p, sizeof p, "%s/%s", shadow_dir, e->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(shadow_dir);
+    static int removed;
+    if (!redirecting || __atomic_exchange_n(&removed, 1, __ATOMIC_ACQ_REL)) return;
+    cape_remove_own_tree(AT_FDCWD, shadow_dir);
 }
 
 static uint64_t path_key(int dirfd, const char *path) {
@@ -102,7 +238,7 @@ int open(const char *path, int flags, ...) {
     resolve();
     mode_t mode = 0;
     if (flags & (O_CREAT | O_TMPFILE)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, mode_t); va_end(ap); }
-    char buf[512];
+    char buf[PATH_BUF];
     const char *s = shadow_for(AT_FDCWD, path, writes(flags), buf, sizeof buf);
     return real_open(s ? s : path, flags, mode);
 }
@@ -117,7 +253,7 @@ int openat(int dirfd, const char *path, int flags, ...) {
     resolve();
     mode_t mode = 0;
     if (flags & (O_CREAT | O_TMPFILE)) { va_list ap; va_start(ap, flags); mode = va_arg(ap, mode_t); va_end(ap); }
-    char buf[512];
+    char buf[PATH_BUF];
     const char *s = shadow_for(dirfd, path, writes(flags), buf, sizeof buf);
     return s ? real_openat(AT_FDCWD, s, flags, mode) : real_openat(dirfd, path, flags, mode);
 }
@@ -134,7 +270,7 @@ int creat64(const char *path, mode_t mode) { return open(path, O_CREAT | O_WRONL
 FILE *fopen(const char *path, const char *mode) {
     resolve();
     int writing = mode && (strchr(mode, 'w') || strchr(mode, 'a') || strchr(mode, '+'));
-    char buf[512];
+    char buf[PATH_BUF];
     const char *s = shadow_for(AT_FDCWD, path, writing, buf, sizeof buf);
     return real_fopen(s ? s : path, mode);
 }
@@ -152,7 +288,7 @@ static int sequential_redirect(void) { return redirecting && cape_self()->rt_dep
 /* unlink and remove: the rank's copy if it has one; the real file is left to rank 0. */
 static int drop(const char *path, int (*real)(const char *)) {
     if (sequential_redirect() && path) {
-        char buf[512];
+        char buf[PATH_BUF];
         const char *s = shadow_for(AT_FDCWD, path, 0, buf, sizeof buf);
         return s ? real(s) : 0;
     }
@@ -172,7 +308,7 @@ int remove(const char *path) {
 int rename(const char *from, const char *to) {
     if (!real_rename) real_rename = dlsym(RTLD_NEXT, "rename");
     if (sequential_redirect() && from && to) {
-        char a[512], b[512];
+        char a[PATH_BUF], b[PATH_BUF];
         const char *s = shadow_for(AT_FDCWD, from, 0, a, sizeof a);
         if (!s) return 0;
         const char *t = shadow_for(AT_FDCWD, to, 1, b, sizeof b);

@@ -71,6 +71,8 @@ void cape_die(const char *msg) {
     /* One write: ranks that stop at once do not interleave their lines. */
     snprintf(line, sizeof line, "cape: %s\n", msg);
     cape_write_err(line);
+    /* Before the job is aborted: its end may kill this process before it gets further. */
+    cape_files_cleanup();
     if (!__atomic_exchange_n(&dying, 1, __ATOMIC_ACQ_REL) && abort_job) {
         /* Give hydra time to forward the line: when the job is aborted it drops what it has not
            forwarded yet (a test saw nothing but "cape: "). */

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,99 @@ void cape_channel_release(int fd, uint64_t offset, uint64_t len) {
     fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset, (off_t)len);
 }
 
+/* ---- removing a rank's private directory (Sources/CCapeShim/files.c) ----
+   Raw system calls only: the program calls this from cape_die, which may run in a signal handler,
+   and libcape interposes open, openat and unlink; the proxy calls it from its parent-death
+   handler. */
+
+struct raw_dirent { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; };
+
+static int raw_openat(int dirfd, const char *path, int flags) {
+    return (int)syscall(SYS_openat, dirfd, path, flags | O_CLOEXEC | O_NOFOLLOW, 0);
+}
+
+/* Removes what the directory open as `fd` holds, going `depth` directories further down. Entries
+   removed while the directory is read may make the kernel skip others, so it reads again until a
+   pass finds nothing more to remove. */
+static void empty_directory(int fd, int depth) {
+    char buf[1024] __attribute__((aligned(8)));
+    for (int pass = 0; pass < 8; pass++) {
+        int removed = 0;
+        syscall(SYS_lseek, fd, 0L, SEEK_SET);
+        long n;
+        while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+            for (long off = 0; off < n;) {
+                struct raw_dirent *e = (struct raw_dirent *)(buf + off);
+                off += e->reclen;
+                const char *s = e->name;
+                if (s[0] == '.' && (s[1] == 0 || (s[1] == '.' && s[2] == 0))) continue;
+                if (syscall(SYS_unlinkat, fd, s, 0) == 0) { removed++; continue; }
+                if (errno != EISDIR || depth == 0) continue;
+                int sub = raw_openat(fd, s, O_RDONLY | O_DIRECTORY);
+                if (sub >= 0) {
+                    empty_directory(sub, depth - 1);
+                    syscall(SYS_close, sub);
+                }
+                if (syscall(SYS_unlinkat, fd, s, AT_REMOVEDIR) == 0) removed++;
+            }
+        }
+        if (removed == 0) break;
+    }
+}
+
+int cape_remove_own_tree(int dirfd, const char *name) {
+    int fd = raw_openat(dirfd, name, O_RDONLY | O_DIRECTORY);
+    if (fd < 0) return -1;
+    struct stat st;
+    if (syscall(SYS_fstat, fd, &st) != 0 || st.st_uid != (uid_t)syscall(SYS_geteuid)) {
+        syscall(SYS_close, fd);
+        return -1;
+    }
+    empty_directory(fd, 3);
+    syscall(SYS_close, fd);
+    return syscall(SYS_unlinkat, dirfd, name, AT_REMOVEDIR) == 0 ? 0 : -1;
+}
+
+/* The proxy's side: the directory its program named in the channel, removed when the program dies
+   before it could remove it itself. Only a directory named cape-files.* whose owner record names
+   the program is removed. */
+static const volatile char *watched_dir;
+static long watched_owner;
+
+void cape_files_watch(const cape_channel_t *channel, int owner_pid) {
+    watched_dir = channel->files_dir;
+    watched_owner = owner_pid;
+}
+
+static void remove_watched(void) {
+    if (!watched_dir) return;
+    char path[sizeof ((cape_channel_t *)0)->files_dir];
+    size_t n = 0, slash = 0;
+    for (; n < sizeof path - 1 && watched_dir[n]; n++) {
+        path[n] = watched_dir[n];
+        if (path[n] == '/') slash = n;
+    }
+    path[n] = 0;
+    if (n == 0 || path[0] != '/') return;
+    const char *prefix = "cape-files.", *base = path + slash + 1;
+    for (size_t i = 0; prefix[i]; i++) if (base[i] != prefix[i]) return;
+    int dir = raw_openat(AT_FDCWD, path, O_RDONLY | O_DIRECTORY);
+    if (dir < 0) return;
+    int owner = raw_openat(dir, "owner", O_RDONLY);
+    char rec[32];
+    long got = owner >= 0 ? syscall(SYS_read, owner, rec, sizeof rec - 1) : -1;
+    if (owner >= 0) syscall(SYS_close, owner);
+    syscall(SYS_close, dir);
+    long pid = 0;
+    for (long i = 0; i < got && rec[i] >= '0' && rec[i] <= '9'; i++) pid = pid * 10 + (rec[i] - '0');
+    if (pid == 0 || pid != watched_owner) return;
+    path[slash] = 0;
+    int parent = raw_openat(AT_FDCWD, slash == 0 ? "/" : path, O_RDONLY | O_DIRECTORY);
+    if (parent < 0) return;
+    cape_remove_own_tree(parent, base);
+    syscall(SYS_close, parent);
+}
+
 static char parent_gone[160] = "cape: a rank's program ended without finishing (killed, or crashed); the job stops\n";
 
 static void on_parent_death(int sig) {
@@ -71,6 +165,7 @@ static void on_parent_death(int sig) {
     size_t n = 0;
     while (parent_gone[n]) n++;
     (void)!write(2, parent_gone, n);
+    remove_watched();
     _exit(1);
 }
 

@@ -106,7 +106,12 @@ func capeSwiftStart() {
     if Runtime.size > 1 { shareState(sharedRegion, bytes: sharedBytes) }
     if Runtime.size > 1 { RegionHeap.setUp(ranks: Runtime.size, rank: Runtime.rank) }
     ThreadPrivate.setUp()
-    if Runtime.distributed && Runtime.rank != 0 { cape_files_redirect(Int32(Runtime.rank)) }
+    if Runtime.distributed && Runtime.rank != 0, let channel = Runtime.channel {
+        // The directory's path goes into the channel: the proxy removes it if this process dies first.
+        withUnsafeMutableBytes(of: &channel.control.pointee.files_dir) { b in
+            cape_files_redirect(Int32(Runtime.rank), b.baseAddress!.assumingMemoryBound(to: CChar.self), b.count)
+        }
+    }
     _ = LockTable.local // allocated now, from the runtime arena
     SectionLog.active = Runtime.size > 1
     if let v = env["OMP_SCHEDULE"] { RunSchedule.parse(v) }

@@ -62,6 +62,10 @@ if getppid() != appPid { exit(1) }
 guard let base = cape_map_channel(fd, size) else { fail("cape-proxy cannot map the channel (\(String(cString: strerror(errno))))") }
 cape_channel_populate(base, min(size, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(CAPE_CHANNEL_KEEP)))
 let control = base.assumingMemoryBound(to: cape_channel_t.self)
+// If the program dies first, the parent-death handler also removes the program's private directory
+// for the files of sequential code (written into the channel once the program has made it). When
+// the whole job is killed this process dies too; the next start of a rank removes the directory.
+cape_files_watch(control, appPid)
 let data = base + Int(CAPE_CHANNEL_CONTROL)
 let capacity = Int(size) - Int(CAPE_CHANNEL_CONTROL)
 

@@ -222,8 +222,12 @@ void cape_swift_atomic_end(void);
    and its initialization image (filesz bytes, then zeros). 0 when the program has no TLS. */
 int cape_exe_tls(void **block, size_t *size, const void **image, size_t *filesz);
 
-/* Ranks other than 0: files that sequential code writes go to a directory of the rank's own. */
-void cape_files_redirect(int rank);
+/* Ranks other than 0: files that sequential code writes go to a private directory of the rank's
+   own (files.c), whose path is also copied to `publish` (the channel, for the proxy). Stops the
+   rank with a message when the directory cannot be made. */
+void cape_files_redirect(int rank, char *publish, size_t publish_size);
+/* Removes that directory (at exit, and from cape_die: async-signal-safe). */
+void cape_files_cleanup(void);
 
 /* ---- The job's clock (clock.c). ---- */
 #include <time.h>
@@ -234,7 +238,6 @@ void cape_clock_enable(int (*hook)(int clock, struct timespec *ts));
 void cape_clock_disable(void);
 /* Whether the caller is the program's sequential code, whose clock reads are the job's. */
 int cape_clock_sequential(void);
-void cape_files_cleanup(void);
 
 /* Spawns a runtime thread on a stack of our own (no glibc stack mapping). */
 int cape_thread_spawn(void *(*fn)(void *), void *arg, void *stack, size_t stack_size);

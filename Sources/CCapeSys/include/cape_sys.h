@@ -47,6 +47,15 @@ void cape_die_with_parent(void);
 /* Names the rank in that message, once MPI has told it. */
 void cape_name_rank(int rank);
 
+/* Removes the directory `name` (relative to dirfd, or absolute) and what it holds, a few levels
+   down, if the calling user owns it; symbolic links are not followed. Raw system calls only
+   (async-signal-safe). 0 when it is gone. */
+int cape_remove_own_tree(int dirfd, const char *name);
+/* The proxy: when the program dies first, the parent-death handler also removes the private
+   directory that the program named in the channel's files_dir (Sources/CCapeShim/files.c), if its
+   owner record names owner_pid. */
+void cape_files_watch(const cape_channel_t *channel, int owner_pid);
+
 /* The memfd behind the channel: created by libcape, inherited by the proxy. */
 int cape_memfd_create(const char *name, uint64_t size);
 /* mmap(MAP_SHARED|MAP_NORESERVE) of the whole channel; NULL on failure (errno set). */
