@@ -50,6 +50,116 @@ void cape_set_master_stack(void *top) { master_stack_top = top; }
    where a later region's uninitialized locals find them. */
 void cape_clean_registers(void) { clear_vector_registers(); }
 
+/* A region's outlined function starts with rank-independent registers and stack. gcc's code
+   reads values it never set: for a loop with no iterations, the copy-out of a lastprivate or of a
+   simd loop's iteration variable (linear, so lastprivate) runs on every thread, and stores the
+   private copy, never assigned, to the shared variable; that copy is a callee-saved register the
+   function inherited, or a slot of its frame. Called straight from Swift, those held the runtime's
+   frame pointers and leftovers, which differ by thread and rank, so each rank wrote a different
+   value to the variable (a local of the function holding the region, on the main stack) and the
+   exchange reported a data race. Here every general-purpose and vector register but the argument
+   is zero, and so are the CAPE_CLEAN_STACK bytes below the stack pointer, where the function's
+   frame and those of the functions it calls go: every thread of every rank stores the same zeros. */
+#define CAPE_CLEAN_STACK 16384
+#define CAPE_CLEAN_WORDS 2048
+_Static_assert(CAPE_CLEAN_WORDS * 8 == CAPE_CLEAN_STACK, "CAPE_CLEAN_WORDS counts the words of CAPE_CLEAN_STACK");
+#define CAPE_STR2(x) #x
+#define CAPE_STR(x) CAPE_STR2(x)
+#if defined(__x86_64__)
+__asm__(
+    ".text\n"
+    ".globl cape_call_clean\n"
+    ".hidden cape_call_clean\n"
+    ".type cape_call_clean,@function\n"
+    "cape_call_clean:\n"
+    "  .cfi_startproc\n"
+    "  push %rbp\n"
+    "  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %rbp, 0\n"
+    "  push %rbx\n"
+    "  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %rbx, 0\n"
+    "  push %r12\n"
+    "  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r12, 0\n"
+    "  push %r13\n"
+    "  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r13, 0\n"
+    "  push %r14\n"
+    "  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r14, 0\n"
+    "  push %r15\n"
+    "  .cfi_adjust_cfa_offset 8\n  .cfi_rel_offset %r15, 0\n"
+    "  sub $24, %rsp\n"                    /* fn and data; the stack is 16-byte aligned again */
+    "  .cfi_adjust_cfa_offset 24\n"
+    "  mov %rdi, (%rsp)\n"
+    "  mov %rsi, 8(%rsp)\n"
+    "  call cape_clean_registers\n"       /* the vector registers (hidden: a direct call) */
+    "  lea -" CAPE_STR(CAPE_CLEAN_STACK) "(%rsp), %rdi\n"
+    "  mov $" CAPE_STR(CAPE_CLEAN_WORDS) ", %ecx\n"
+    "  xor %eax, %eax\n"
+    "  cld\n"
+    "  rep stosq\n"
+    "  mov (%rsp), %r11\n"
+    "  mov 8(%rsp), %rdi\n"
+    "  xor %eax, %eax\n  xor %ebx, %ebx\n  xor %ecx, %ecx\n  xor %edx, %edx\n  xor %esi, %esi\n  xor %ebp, %ebp\n"
+    "  xor %r8d, %r8d\n  xor %r9d, %r9d\n  xor %r10d, %r10d\n"
+    "  xor %r12d, %r12d\n  xor %r13d, %r13d\n  xor %r14d, %r14d\n  xor %r15d, %r15d\n"
+    "  call *%r11\n"
+    "  add $24, %rsp\n"
+    "  .cfi_adjust_cfa_offset -24\n"
+    "  pop %r15\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r15\n"
+    "  pop %r14\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r14\n"
+    "  pop %r13\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r13\n"
+    "  pop %r12\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %r12\n"
+    "  pop %rbx\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %rbx\n"
+    "  pop %rbp\n  .cfi_adjust_cfa_offset -8\n  .cfi_restore %rbp\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    ".size cape_call_clean, .-cape_call_clean\n");
+#elif defined(__aarch64__)
+__asm__(
+    ".text\n"
+    ".globl cape_call_clean\n"
+    ".hidden cape_call_clean\n"
+    ".type cape_call_clean,%function\n"
+    "cape_call_clean:\n"
+    "  .cfi_startproc\n"
+    "  stp x29, x30, [sp, #-96]!\n"
+    "  .cfi_def_cfa_offset 96\n  .cfi_offset x29, -96\n  .cfi_offset x30, -88\n"
+    "  stp x19, x20, [sp, #16]\n"
+    "  stp x21, x22, [sp, #32]\n"
+    "  stp x23, x24, [sp, #48]\n"
+    "  stp x25, x26, [sp, #64]\n"
+    "  stp x27, x28, [sp, #80]\n"
+    "  .cfi_offset x19, -80\n  .cfi_offset x20, -72\n  .cfi_offset x21, -64\n  .cfi_offset x22, -56\n"
+    "  .cfi_offset x23, -48\n  .cfi_offset x24, -40\n  .cfi_offset x25, -32\n  .cfi_offset x26, -24\n"
+    "  .cfi_offset x27, -16\n  .cfi_offset x28, -8\n"
+    "  mov x19, x0\n"
+    "  mov x20, x1\n"
+    "  bl cape_clean_registers\n"
+    "  mov x10, sp\n"
+    "  sub x9, x10, #" CAPE_STR(CAPE_CLEAN_STACK) "\n"
+    "1:\n"
+    "  stp xzr, xzr, [x9], #16\n"
+    "  cmp x9, x10\n"
+    "  b.lo 1b\n"
+    "  mov x16, x19\n"
+    "  mov x0, x20\n"
+    "  mov x1, xzr\n  mov x2, xzr\n  mov x3, xzr\n  mov x4, xzr\n  mov x5, xzr\n  mov x6, xzr\n  mov x7, xzr\n"
+    "  mov x8, xzr\n  mov x9, xzr\n  mov x10, xzr\n  mov x11, xzr\n  mov x12, xzr\n  mov x13, xzr\n  mov x14, xzr\n"
+    "  mov x15, xzr\n  mov x17, xzr\n  mov x18, xzr\n  mov x19, xzr\n  mov x20, xzr\n  mov x21, xzr\n  mov x22, xzr\n"
+    "  mov x23, xzr\n  mov x24, xzr\n  mov x25, xzr\n  mov x26, xzr\n  mov x27, xzr\n  mov x28, xzr\n  mov x29, xzr\n"
+    "  blr x16\n"
+    "  ldp x19, x20, [sp, #16]\n"
+    "  ldp x21, x22, [sp, #32]\n"
+    "  ldp x23, x24, [sp, #48]\n"
+    "  ldp x25, x26, [sp, #64]\n"
+    "  ldp x27, x28, [sp, #80]\n"
+    "  ldp x29, x30, [sp], #96\n"
+    "  .cfi_def_cfa_offset 0\n"
+    "  ret\n"
+    "  .cfi_endproc\n"
+    ".size cape_call_clean, .-cape_call_clean\n");
+#else
+#error "cape_call_clean: unsupported architecture"
+#endif
+
 struct region_args {
     void (*fn)(void *);
     void *data;

@@ -34,7 +34,7 @@ enum Region {
         t.pointee.level += 1
         Work.enterShare(preset)
         t.pointee.rt_depth -= 1
-        fn(data)
+        cape_call_clean(fn, data)
         t.pointee = saved
     }
 

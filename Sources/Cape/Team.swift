@@ -69,7 +69,7 @@ final class Pool: @unchecked Sendable {
     /// Runs share `index` of the current region on the calling thread.
     func runShare(_ index: Int) {
         enterShare(index)
-        fn!(data)
+        cape_call_clean(fn!, data)
         leaveShare()
     }
 
@@ -115,7 +115,7 @@ final class Pool: @unchecked Sendable {
             }
             guard index < local else { continue }
             enterShare(index)
-            fn!(data)
+            cape_call_clean(fn!, data)
             leaveShare()
             if cape_fetch_add_u32(remaining, UInt32.max) == 1 { cape_futex_wake_private(remaining, 1) }
         }

@@ -1,7 +1,8 @@
 // Runs every C OpenMP program of Tests/programs under libcape and compares its stdout with a plain
 // libgomp run. Each program is compiled once with `gcc -O2 -g -fopenmp`, run under libgomp with
 // OMP_NUM_THREADS=2 for the reference output, then run with `mpiexec -n N` and libcape preloaded
-// (CAPE_VERIFY=1) in several rank / threads-per-rank configurations, some on simulated hosts.
+// (CAPE_VERIFY=1) in several rank / threads-per-rank configurations, some on simulated hosts; a run
+// must also print no "cape: warning" (no race is reported for these correct programs).
 import Foundation
 import Testing
 
@@ -99,6 +100,12 @@ struct ProgramsTests {
                 \(Harness.clip(reference.stdoutText))
                 --- got:
                 \(Harness.clip(result.stdoutText))
+                --- stderr:
+                \(Harness.clip(result.stderrText))
+                """)
+            // These programs are correct: a race report (or any other warning) is a libcape fault.
+            #expect(!result.stderrText.contains("cape: warning"), """
+                \(name) [\(configuration)]: libcape printed a warning for a correct program
                 --- stderr:
                 \(Harness.clip(result.stderrText))
                 """)

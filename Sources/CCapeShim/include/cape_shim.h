@@ -47,6 +47,10 @@ void *cape_reserve(size_t size, const char *what);
 /* ---- Stack switch (C/asm: Swift cannot change the stack pointer). ---- */
 /* Calls fn(arg) with the stack pointer set to stack_top (16-byte aligned). */
 void cape_call_on_stack(void (*fn)(void *), void *arg, void *stack_top);
+/* Calls a region's outlined function fn(data) with every other register and the 16 KiB below the
+   stack pointer zeroed, so that what gcc's code reads without having set it (an empty loop's
+   lastprivate copy-out) is the same on every thread and rank (entry.c). */
+__attribute__((visibility("hidden"))) void cape_call_clean(void (*fn)(void *), void *data);
 /* The stack on which the master runs regions (set once by the Swift start-up). */
 void cape_set_master_stack(void *top);
 
