@@ -416,7 +416,7 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
     }
     if (s && !stepping && s->op != CAPE_ATOMIC_SERIAL && local_updates && cape_swift_atomic_local()) {
         if (update_locally(s, uc) != 0)
-            cape_die("more than the record table holds of variables were updated atomically between two synchronization points (add a barrier)");
+            cape_die_in_signal("more than the record table holds of variables were updated atomically between two synchronization points (add a barrier)");
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
         return;
     }
@@ -438,7 +438,7 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
         prev_trap.sa_handler(sig);
         return;
     }
-    cape_die("the program hit a breakpoint or trap instruction (SIGTRAP) that is not libcape's");
+    cape_die_in_signal("the program hit a breakpoint or trap instruction (SIGTRAP) that is not libcape's");
 }
 
 /* Sweeps the executable's code and patches every atomic instruction. Returns the number of sites,

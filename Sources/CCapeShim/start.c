@@ -48,6 +48,7 @@ static int err_fd = 2;
 const cape_launch_t *cape_launch_info(void) { return &launch; }
 
 void cape_set_err_fd(int fd) { err_fd = fd; }
+int cape_err_fd(void) { return err_fd; }
 
 void cape_write_err(const char *msg) {
     size_t n = strlen(msg);
@@ -60,14 +61,36 @@ void cape_write_err(const char *msg) {
 
 static int (*abort_job)(void);
 void cape_set_abort_hook(int (*hook)(void)) { abort_job = hook; }
+static void (*before_die)(void);
+void cape_set_die_hook(void (*hook)(void)) { before_die = hook; }
+
+/* What the program printed before the stop is not lost: its stdout is flushed (only rank 0's
+   goes anywhere). Not when another thread holds the stream: it may be the one stopping. */
+static void flush_program_output(void) {
+    if (ftrylockfile(stdout) == 0) {
+        fflush_unlocked(stdout);
+        funlockfile(stdout);
+    }
+}
 
 /* A rank that stops alone must take the job with it: hydra waits for the other ranks when one
    exits with a status, and they may wait for this one forever. The proxy aborts the job through
    MPI; when it cannot (dead, or stuck in an exchange), the rank ends by SIGKILL, which hydra
    answers by ending every rank. */
+static int in_signal;
+
+void cape_die_in_signal(const char *msg) {
+    in_signal = 1;
+    cape_die(msg);
+}
+
 void cape_die(const char *msg) {
-    static int dying;
+    static int dying, hooked;
     static char line[4096];
+    if (!in_signal) {
+        flush_program_output();
+        if (before_die && !__atomic_exchange_n(&hooked, 1, __ATOMIC_ACQ_REL)) before_die();
+    }
     /* One write: ranks that stop at once do not interleave their lines. */
     snprintf(line, sizeof line, "cape: %s\n", msg);
     cape_write_err(line);
@@ -86,6 +109,38 @@ void cape_die(const char *msg) {
         if (how >= 0) kill(getpid(), SIGKILL);
     }
     _exit(1);
+}
+
+/* The rank's number from the launcher's variables (-1 when there is none): known before the
+   proxy has told it, so even start-up failures can be reported by rank 0 alone. */
+int cape_launch_rank(void) {
+    static const char *const names[] = { "PMI_RANK=", "PMIX_RANK=", "SLURM_PROCID=", NULL };
+    for (int i = 0; names[i]; i++) {
+        const char *p = launch.env;
+        size_t n = strlen(names[i]);
+        while (p && *p) {
+            if (strncmp(p, names[i], n) == 0) return atoi(p + n);
+            p = strchr(p, LAUNCH_SEP);
+            if (p) p++;
+        }
+    }
+    return -1;
+}
+
+/* A stop that every rank reaches (a bad setting, an unsupported construct, ranks that diverged,
+   a verify failure) is reported once for the job: by rank 0, whose stop ends the job. The others
+   wait for that end; should it not come (rank 0 did not get there), they report it themselves. */
+void cape_die_everywhere(const char *msg, int rank) {
+    if (rank < 0) rank = cape_launch_rank();
+    if (rank > 0) {
+        flush_program_output();
+        cape_files_cleanup();
+        for (int i = 0; i < 100; i++) {
+            struct timespec ts = { 0, 50 * 1000 * 1000 };
+            while (nanosleep(&ts, &ts) != 0) {}
+        }
+    }
+    cape_die(msg);
 }
 
 /* Local symbols (outlined functions such as main._omp_fn.0, static variables) are only in the

@@ -143,7 +143,7 @@ static inline void cape_cpu_relax_shim(void) {
 /* Copies a page into the next twin slot and records it; returns the page's new state word. */
 static uint32_t take_twin(uintptr_t page) {
     uint64_t slot = __atomic_fetch_add(&dirty_count, 1, __ATOMIC_ACQ_REL);
-    if (slot >= twin_cap) cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
+    if (slot >= twin_cap) cape_die_in_signal("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
     memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
     dirty_pages[slot] = page;
     return (uint32_t)(2 + slot);
@@ -169,7 +169,7 @@ static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t h
    leaves a zero entry, and its page's writes stay in the rank's own diff. */
 static uint32_t section_claim(void) {
     uint32_t j = __atomic_fetch_add(&section_count, 1, __ATOMIC_ACQ_REL);
-    if (j >= MAX_SECTION_PAGES) cape_die("a critical, ordered or locked section wrote more than 256 MiB (keep such sections small)");
+    if (j >= MAX_SECTION_PAGES) cape_die_in_signal("a critical, ordered or locked section wrote more than 256 MiB (keep such sections small)");
     return j;
 }
 
@@ -189,14 +189,14 @@ static void handle_reprotected(cape_range_t *r, uint64_t idx, uintptr_t page, ui
         uint32_t j = section_claim();
         uint64_t slot = twin_cap - 1 - j;
         if (slot <= __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE))
-            cape_die("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
+            cape_die_in_signal("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
         memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
         section_old[j] = twin_base + slot * PAGE;
         __atomic_store_n(&section_pages[j], page, __ATOMIC_RELEASE);
     } else {
         pending_add(page);
     }
-    if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die("mprotect failed while tracking a write (check the memory limits)");
+    if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die_in_signal("mprotect failed while tracking a write (check the memory limits)");
     __atomic_store_n(&r->state[idx], s & ~REPROT, __ATOMIC_RELEASE);
 }
 
@@ -210,13 +210,13 @@ static void handle_write(cape_range_t *r, uintptr_t addr) {
         uint32_t state = take_twin(page);
         if (section_active) section_record(page, twin_base + (uint64_t)(state - 2) * PAGE);
         if (mprotect((void *)page, PAGE, r->prot) != 0) {
-            if (errno != ENOMEM) cape_die("mprotect failed while tracking a write (check the memory limits)");
+            if (errno != ENOMEM) cape_die_in_signal("mprotect failed while tracking a write (check the memory limits)");
             uintptr_t g = page & ~(uintptr_t)(65536 - 1);
             if (unprotect_span(r, g, g + 65536, page) != 0) {
                 g = page & ~(uintptr_t)((2u << 20) - 1);
                 if (unprotect_span(r, g, g + (2u << 20), page) != 0 &&
                     unprotect_span(r, r->start, r->end, page) != 0)
-                    cape_die("mprotect ran out of mappings while tracking writes (raise vm.max_map_count)");
+                    cape_die_in_signal("mprotect ran out of mappings while tracking writes (raise vm.max_map_count)");
             }
             __atomic_thread_fence(__ATOMIC_RELEASE);
         }
@@ -249,6 +249,11 @@ static void on_segv(int sig, siginfo_t *si, void *uc) {
     }
     errno = saved;
     chain(sig, si, uc);
+}
+
+int cape_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old) {
+    if (!real_sigaction) real_sigaction = dlsym(RTLD_NEXT, "sigaction");
+    return real_sigaction(sig, act, old);
 }
 
 /* The program may install its own SIGSEGV handler: keep ours in front and chain to it. */

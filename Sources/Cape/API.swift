@@ -338,5 +338,5 @@ enum DeviceICV {
 /// Stops the program at an entry point that is not implemented yet: never fall through to libgomp,
 /// which would start threads outside the model.
 func unsupported(_ name: StaticString) -> Never {
-    fatal("\(name) is not supported yet (see the README's list of supported constructs)")
+    fatalEverywhere("\(name) is not supported yet (see the README's list of supported constructs)")
 }

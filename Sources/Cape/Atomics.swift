@@ -62,13 +62,13 @@ enum AtomicUpdates {
         do { merged = try AtomicMerge.merge(perRank) } catch {
             switch error {
             case let .severalClasses(a, rank):
-                fatal("rank \(rank) updated \(Region.describe(address: UInt(a))) atomically with different operators "
+                fatalEverywhere("rank \(rank) updated \(Region.describe(address: UInt(a))) atomically with different operators "
                     + "(+ or -, &, |, ^) between two synchronization points, which is not supported yet (set CAPE_ATOMICS=serial)")
             case let .serialAndLocal(a):
-                fatal("\(Region.describe(address: UInt(a))) was updated atomically both by updates and by a capture, compare or "
+                fatalEverywhere("\(Region.describe(address: UInt(a))) was updated atomically both by updates and by a capture, compare or "
                     + "exchange form between two synchronization points, which is not supported yet (set CAPE_ATOMICS=serial)")
             case let .widths(a):
-                fatal("ranks updated \(Region.describe(address: UInt(a))) atomically with different widths; please report this")
+                fatalEverywhere("ranks updated \(Region.describe(address: UInt(a))) atomically with different widths; please report this")
             }
         }
         let ranges = merged.map { (address: UInt($0.address), length: $0.width) }

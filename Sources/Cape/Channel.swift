@@ -41,7 +41,7 @@ final class Channel {
     /// Starts cape-proxy with the launcher's environment, our channel and our pid.
     func spawnProxy(path: String, launcherEnv: [String]) {
         if access(path, X_OK) != 0 {
-            fatal("cape-proxy not found at \(path) (build it with `swift build -c release`, keep it beside libcape.so, or set CAPE_PROXY)")
+            fatalEverywhere("cape-proxy not found at \(path) (build it with `swift build -c release`, keep it beside libcape.so, or set CAPE_PROXY)")
         }
         var env: [String] = []
         var i = 0

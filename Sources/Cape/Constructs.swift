@@ -8,8 +8,8 @@ import Glibc
 @inline(__always) private func leave() { cape_self()!.pointee.rt_depth -= 1 }
 
 private func refuseTaskReductions(_ reductions: UnsafeMutableRawPointer?, _ mem: UnsafeMutableRawPointer?, _ what: String) {
-    if reductions != nil { fatal("task reductions on \(what) are not supported yet (use a reduction clause without the task modifier)") }
-    if mem != nil { fatal("\(what) with lastprivate(conditional:) or a scan is not supported yet") }
+    if reductions != nil { fatalEverywhere("task reductions on \(what) are not supported yet (use a reduction clause without the task modifier)") }
+    if mem != nil { fatalEverywhere("\(what) with lastprivate(conditional:) or a scan is not supported yet") }
 }
 
 // ---- loops with `long` induction variables ----

@@ -42,7 +42,7 @@ enum LockTable {
             table = local
         }
         guard let w = cape_shared_lock_word(table, UInt64(key)) else {
-            fatal("more than \(CAPE_LOCK_ENTRIES) distinct locks and named critical sections are in use (destroy unused locks)")
+            fatalEverywhere("more than \(CAPE_LOCK_ENTRIES) distinct locks and named critical sections are in use (destroy unused locks)")
         }
         return w
     }
@@ -294,7 +294,7 @@ enum Exclusion {
 // ---- OpenMP locks ----
 
 private func key(_ lock: UnsafeMutableRawPointer?) -> UInt {
-    guard let lock else { fatal("an omp lock routine was called with a null lock (initialize the lock first)") }
+    guard let lock else { fatalEverywhere("an omp lock routine was called with a null lock (initialize the lock first)") }
     return UInt(bitPattern: lock)
 }
 

@@ -273,7 +273,7 @@ enum Region {
             let theirs = s.fingerprint
             if Runtime.settings.trace > 0 { traceRanges() }
             let what = SegmentKind(rawValue: theirs.kind)?.name ?? "something unknown"
-            fatal("the ranks diverged at \(kind.name) #\(seq) (\(symbol(fn))): rank \(Runtime.rank) and rank \(s.rank) differ in "
+            fatalEverywhere("the ranks diverged at \(kind.name) #\(seq) (\(symbol(fn))): rank \(Runtime.rank) and rank \(s.rank) differ in "
                 + f.differences(from: theirs).joined(separator: ", ") + "; rank \(s.rank) is at \(what) #\(theirs.seq)"
                 + " (the program must take the same path on every rank: no control flow on time, pid, host name or rank)")
         }
@@ -306,7 +306,7 @@ enum Region {
                 let what = "ranks \(c.rankA) and \(c.rankB) wrote different values to \(describe(address: c.address, fn: fn, data: data)) "
                     + "in region #\(seq) (\(symbol(fn))), a data race"
                 if Runtime.settings.races == .error {
-                    fatal(what + " (CAPE_RACES=error; protect the writes with atomic, critical or a reduction)")
+                    fatalEverywhere(what + " (CAPE_RACES=error; protect the writes with atomic, critical or a reduction)")
                 }
                 if Runtime.rank == 0 {
                     cape_write_err("cape: warning: \(what); the value of the highest-numbered thread is kept (set CAPE_RACES=error to stop instead)\n")
@@ -357,32 +357,6 @@ enum Region {
         return h
     }
 
-    /// CAPE_VERIFY: every rank hashes all tracked memory; any difference stops the job.
-    private static func verify(fn: UInt, info: cape_tracker_info_t, stackHash: UInt64) {
-        let channel = Runtime.channel!
-        var count: UInt32 = 0
-        let ranges = cape_tracker_ranges(&count)!
-        let out = (channel.data + Segment.headerBytes).assumingMemoryBound(to: UInt64.self)
-        var total = MemoryHash.seed
-        for i in 0..<Int(count) {
-            let r = ranges[i]
-            let h = r.kind == CAPE_RANGE_STACK.rawValue ? stackHash
-                : MemoryHash.add(MemoryHash.seed, words: UnsafeRawPointer(bitPattern: r.clip_start)!, count: Int(r.clip_end - r.clip_start) / 8)
-            out[i] = h
-            total = (total ^ h) &* 0x0000_0100_0000_01B3
-        }
-        let segments = synchronize(kind: .verify, fn: fn, data: 0, sp: 0, info: info, payloadBytes: Int(count) * 8, hash: total, applyDiffs: false)
-        for s in segments where s.hash != total {
-            let theirs = s.payload.assumingMemoryBound(to: UInt64.self)
-            var first = "somewhere"
-            for i in 0..<Int(count) where theirs[i] != out[i] {
-                first = "\(kindName(ranges[i].kind)) 0x\(String(ranges[i].clip_start, radix: 16))-0x\(String(ranges[i].clip_end, radix: 16))"
-                break
-            }
-            fatal("CAPE_VERIFY: memory of rank \(Runtime.rank) and rank \(s.rank) differs after region #\(seq) (\(symbol(fn))), in \(first)")
-        }
-    }
-
     private static func traceRanges() {
         var count: UInt32 = 0
         let ranges = cape_tracker_ranges(&count)!
@@ -392,7 +366,7 @@ enum Region {
         }
     }
 
-    private static func kindName(_ k: UInt32) -> String {
+    static func kindName(_ k: UInt32) -> String {
         switch k {
         case CAPE_RANGE_HEAP.rawValue: "the heap"
         case CAPE_RANGE_STACK.rawValue: "the main stack"

@@ -90,7 +90,7 @@ enum Profile {
 
     /// Rank 0 writes the table at exit.
     static func write() {
-        guard Runtime.rank == 0, !order.isEmpty, let path = Runtime.settings.profilePath else { return }
+        guard Runtime.rank == 0, let path = Runtime.settings.profilePath else { return }
         let tracker = cape_tracker_backend() == Int32(CAPE_TRACKER_UFFD.rawValue) ? "uffd" : "mprotect"
         let rows = order.map { fn -> ProfileRow in
             var r = regions[fn]!

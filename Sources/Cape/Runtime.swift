@@ -29,8 +29,15 @@ enum Runtime {
     static func stack(_ slot: Int) -> UnsafeMutableRawPointer { stacks! + slot * stackBytes }
 }
 
+/// Stops the job for a condition of this rank (`cape: msg`, once, and the job ends).
 @inline(never) func fatal(_ msg: String) -> Never {
     cape_die(msg)
+}
+
+/// Stops the job for a condition that every rank reaches (a setting, an unsupported construct,
+/// what an exchange showed to all): the job's one line comes from rank 0.
+@inline(never) func fatalEverywhere(_ msg: String) -> Never {
+    cape_die_everywhere(msg, -1)
 }
 
 func trace(_ level: Int, _ msg: @autoclosure () -> String) {
@@ -51,7 +58,7 @@ private func environment() -> [String: String] {
 @_cdecl("cape_swift_start")
 func capeSwiftStart() {
     let env = environment()
-    do { Runtime.settings = try Settings.parse(env) } catch { fatal("\(error) (see the README's table of CAPE_ variables)") }
+    do { Runtime.settings = try Settings.parse(env) } catch { fatalEverywhere("\(error) (see the README's table of CAPE_ variables)") }
     let launch = cape_launch_info()!.pointee
 
     // Reserved once, in the same order and sizes on every rank: identical address spaces.
@@ -61,10 +68,12 @@ func capeSwiftStart() {
     let scratchBytes = 4 << 30
     let scratch = cape_reserve(scratchBytes, "tracking state")!
     if cape_tracker_init(twins, twinBytes, scratch, scratchBytes) != 0 { fatal("cannot install the SIGSEGV handler: \(errnoText())") }
+    cape_crash_install(Runtime.settings.trace > 0 ? 1 : 0)
+    cape_set_die_hook { asRuntime { Profile.write() } }
     if Runtime.settings.tracker != .mprotect {
         let shadow = cape_reserve(twinBytes, "the shadow copy")!
         if cape_tracker_use_uffd(shadow, twinBytes) != 0 && Runtime.settings.tracker == .uffd {
-            fatal("CAPE_TRACKER=uffd, but \(String(cString: cape_tracker_error())) (use CAPE_TRACKER=mprotect or auto)")
+            fatalEverywhere("CAPE_TRACKER=uffd, but \(String(cString: cape_tracker_error())) (use CAPE_TRACKER=mprotect or auto)")
         }
     }
     trace(2, cape_tracker_backend() == Int32(CAPE_TRACKER_UFFD.rawValue) ? "tracking writes with userfaultfd"
@@ -116,7 +125,7 @@ func capeSwiftStart() {
     SectionLog.active = Runtime.size > 1
     if let v = env["OMP_SCHEDULE"] { RunSchedule.parse(v) }
     if let v = env["OMP_CANCELLATION"], v.lowercased() == "true" {
-        fatal("cancellation (OMP_CANCELLATION=true) is not supported yet (unset OMP_CANCELLATION)")
+        fatalEverywhere("cancellation (OMP_CANCELLATION=true) is not supported yet (unset OMP_CANCELLATION)")
     }
     _ = Work.frames // allocated now, from the runtime arena
     if Runtime.distributed {

@@ -47,7 +47,7 @@ enum SharedState {
     static func collect() -> (UInt64, UInt64) { Runtime.channel!.collect() }
 
     private static func failed(_ op: cape_shared_op) -> Never {
-        fatal("more than \(CAPE_LOCK_ENTRIES) distinct locks and named critical sections are in use (destroy unused locks)")
+        fatalEverywhere("more than \(CAPE_LOCK_ENTRIES) distinct locks and named critical sections are in use (destroy unused locks)")
     }
 
     /// Sleeps between two attempts of a remote wait: 20 us, doubling to 500 us (an attempt is a

@@ -24,7 +24,7 @@ final class Pool: @unchecked Sendable {
 
     private func ensure(workers n: Int) {
         if n > Runtime.maxLocalThreads - 1 {
-            fatal("a rank cannot host more than \(Runtime.maxLocalThreads) threads (lower num_threads or CAPE_THREADS_PER_RANK)")
+            fatalEverywhere("a rank cannot host more than \(Runtime.maxLocalThreads) threads (lower num_threads or CAPE_THREADS_PER_RANK)")
         }
         while workers < n {
             let index = workers + 1

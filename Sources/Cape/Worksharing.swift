@@ -168,7 +168,7 @@ enum Work {
     static func frame() -> UnsafeMutablePointer<WorkFrame> {
         let t = cape_self()!.pointee
         let level = Int(t.level)
-        if level >= maxLevels { fatal("worksharing constructs nested \(level) levels deep are not supported (at most \(maxLevels - 1))") }
+        if level >= maxLevels { fatalEverywhere("worksharing constructs nested \(level) levels deep are not supported (at most \(maxLevels - 1))") }
         return frames + Int(max(0, t.local_index)) * maxLevels + level
     }
 
@@ -244,7 +244,7 @@ enum Work {
 
     private static func counter(_ k: Int) -> UInt64 {
         if k >= Counters.slotsPerBank {
-            fatal("more than \(Counters.slotsPerBank) worksharing constructs ran between two barriers (add a barrier, or remove a nowait)")
+            fatalEverywhere("more than \(Counters.slotsPerBank) worksharing constructs ran between two barriers (add a barrier, or remove a nowait)")
         }
         return Counters.slot(bank: Int(Sync.epoch % 2), index: k)
     }

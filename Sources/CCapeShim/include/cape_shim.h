@@ -124,6 +124,19 @@ typedef struct cape_launch {
     const char *self_path;/* path of libcape.so */
 } cape_launch_t;
 const cape_launch_t *cape_launch_info(void);
+/* The rank's number from the launcher's variables, -1 when there is none. */
+int cape_launch_rank(void);
+
+/* ---- Stopping (start.c, crash.c). ---- */
+/* The same for a stop that every rank reaches: only rank 0 (`rank`, or the launcher's number when
+   it is -1) prints it. */
+void cape_die_everywhere(const char *msg, int rank) __attribute__((noreturn));
+void cape_set_die_hook(void (*hook)(void));
+int cape_err_fd(void);
+/* Replaces the Swift runtime's crash reports (crash.c). */
+void cape_crash_install(int trace);
+struct sigaction;
+int cape_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 
 /* The work share that a combined construct (parallel loop, parallel sections) sets up before its
    team starts: the outlined function goes straight to GOMP_loop_*_next / GOMP_sections_next. */
@@ -145,8 +158,11 @@ void cape_swift_at_exit(void);
 /* A 64-bit value chosen by rank 0 and the same on every rank (the stack-protector canary). */
 uint64_t cape_swift_shared_word(void);
 
-/* Prints "cape: <msg>" to the original stderr and exits (async-signal-safe). */
+/* Prints "cape: <msg>" to the original stderr, flushes the program's stdout, runs the die hook
+   (the profile), ends the whole job and exits 1. */
 void cape_die(const char *msg) __attribute__((noreturn));
+/* The same from a signal handler: no flush and no hook (async-signal-safe). */
+void cape_die_in_signal(const char *msg) __attribute__((noreturn));
 /* Clears the vector registers, before main (the caller zeroes the scratch ones).
    Hidden: called through the PLT, its first call would run the lazy-binding resolver first, which
    saves the very registers it is to clear into the stack where main's frame goes. */
