@@ -95,6 +95,9 @@ func capeSwiftStart() {
             if Runtime.size == 1 && Runtime.started { return -1 }
             return Runtime.channel?.postAbort() == true ? 1 : 0
         }
+    }
+    refuseForeignRuntimes()
+    if launch.is_rank != 0 {
         let channel = Channel(gib: Runtime.settings.channelGiB)
         Runtime.channel = channel
         channel.spawnProxy(path: proxyPath(launch), launcherEnv: launcherEnv(launch))
@@ -156,6 +159,21 @@ func capeSwiftStart() {
     Profile.on = Runtime.settings.profilePath != nil && Runtime.distributed
     trace(1, "rank \(Runtime.rank) of \(Runtime.size) on \(SharedState.hosts) host\(SharedState.hosts == 1 ? "" : "s")"
         + (SharedState.home ? "" : " (away from rank 0's host)") + ", \(mine) local threads, team of \(Runtime.defaultTeam)")
+}
+
+/// A program that libcape cannot drive stops here, by name (Sources/CCapeShim/foreign.c).
+private func refuseForeignRuntimes() {
+    var name: UnsafePointer<CChar>?
+    switch cape_foreign_runtime(&name) {
+    case Int32(CAPE_FOREIGN_LLVM_OPENMP):
+        fatalEverywhere("the program uses LLVM's OpenMP runtime (\(String(cString: name!)): the __kmpc_* ABI of clang, icx and aocc), "
+            + "which libcape does not replace, so every rank would run the whole program alone (build it with gcc -fopenmp)")
+    case Int32(CAPE_FOREIGN_MPI):
+        fatalEverywhere("the program is an MPI program itself (it loads \(String(cString: name!))): under libcape the ranks' MPI "
+            + "belongs to libcape, and the program would run alone in an MPI world of one (run hybrid MPI+OpenMP programs without libcape)")
+    default:
+        return
+    }
 }
 
 /// Names the machine: ranks with the same identity can share memory.

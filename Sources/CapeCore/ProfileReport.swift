@@ -98,13 +98,16 @@ public struct ProfileReport: Sendable {
         return text
     }
 
-    /// A fixed-width table, regions in order of total time, times in milliseconds.
-    public func table() -> String {
+    /// A fixed-width table, regions in order of total time, times in milliseconds; with a `limit`,
+    /// the costliest `limit` regions and a line saying how many more there are.
+    public func table(limit: Int? = nil) -> String {
         let head = ["region", "source", "calls", "barriers", "total ms", "fork", "compute", "track", "encode", "exchange", "apply",
                     "join %", "MB sent", "MB recv", "dirty pages"]
         var cells: [[String]] = [head]
         let ms = { (v: Double) in Self.fixed(v * 1e3, 2) }
-        for r in rows.sorted(by: { $0.total > $1.total }) {
+        let sorted = rows.sorted(by: { $0.total > $1.total })
+        let shown = limit.map { Array(sorted.prefix($0)) } ?? sorted
+        for r in shown {
             cells.append([r.region, r.source, "\(r.calls)", "\(r.barriers)", ms(r.total), ms(r.fork), ms(r.compute), ms(r.track),
                           ms(r.encode), ms(r.exchange), ms(r.apply), r.total > 0 ? Self.fixed(100 * r.join / r.total, 1) : "-",
                           Self.fixed(Double(r.bytesSent) / 1e6, 2), Self.fixed(Double(r.bytesReceived) / 1e6, 2), "\(r.dirtyPages)"])
@@ -121,6 +124,10 @@ public struct ProfileReport: Sendable {
             }
             out += line + "\n"
             if n == 0 { out += widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ") + "\n" }
+        }
+        if shown.count < sorted.count {
+            let rest = sorted.count - shown.count
+            out += "(\(rest) more region\(rest == 1 ? "" : "s") not shown; --top sets how many)\n"
         }
         return out
     }

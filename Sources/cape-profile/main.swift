@@ -14,7 +14,8 @@ writes, encoding, exchanging and applying diffs (together: join), bytes sent and
 dirty pages. Times are in milliseconds, summed over the calls.
 
   --svg FILE   also draw a stacked bar chart of fork / compute / join time per region (SVG)
-  --top N      chart the N costliest regions (default 20)
+  --top N      show only the N costliest regions, in the table and the chart (the chart
+               shows at most 20 when --top is not given)
   --help       this text
 
 """
@@ -31,7 +32,7 @@ if args.isEmpty || args.contains("--help") || args.contains("-h") {
 }
 var path: String?
 var svgPath: String?
-var top = 20
+var top: Int?
 while !args.isEmpty {
     let a = args.removeFirst()
     switch a {
@@ -65,10 +66,10 @@ func readFile(_ p: String) -> String? {
 guard let text = readFile(path) else { fail("cannot read \(path): \(String(cString: strerror(errno)))", "give the file that CAPE_PROFILE named") }
 let report: ProfileReport
 do { report = try ProfileReport.parse(text) } catch { fail("\(path): \(error)", "give the file that CAPE_PROFILE named") }
-print(report.table(), terminator: "")
+print(report.table(limit: top), terminator: "")
 if let svgPath {
     guard let f = fopen(svgPath, "w") else { fail("cannot write \(svgPath): \(String(cString: strerror(errno)))", "choose a writable path") }
-    let svg = report.svg(limit: top)
+    let svg = report.svg(limit: top ?? 20)
     if fputs(svg, f) < 0 || fclose(f) != 0 { fail("writing \(svgPath) failed", "check the disk") }
     print("chart: \(svgPath)")
 }

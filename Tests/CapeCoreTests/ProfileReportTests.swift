@@ -32,6 +32,16 @@ struct ProfileReportTests {
         #expect(lines[4].hasPrefix("main._omp_fn.1"))
     }
 
+    @Test("--top limits the table to the costliest regions and says how many are left out")
+    func tableLimit() throws {
+        let t = try ProfileReport.parse(Self.sample).table(limit: 1)
+        let lines = t.split(separator: "\n").map(String.init)
+        #expect(lines.count == 5, Comment(rawValue: t))
+        #expect(lines[3].hasPrefix("main._omp_fn.0"))
+        #expect(!t.contains("main._omp_fn.1"))
+        #expect(lines[4] == "(1 more region not shown; --top sets how many)")
+    }
+
     @Test("the chart has one bar of three parts per region, heights in proportion")
     func svg() throws {
         let s = try ProfileReport.parse(Self.sample).svg()

@@ -127,6 +127,11 @@ const cape_launch_t *cape_launch_info(void);
 /* The rank's number from the launcher's variables, -1 when there is none. */
 int cape_launch_rank(void);
 
+/* ---- Programs libcape cannot drive (foreign.c). ---- */
+enum { CAPE_FOREIGN_LLVM_OPENMP = 1, CAPE_FOREIGN_MPI = 2 };
+/* 0, or which kind of foreign runtime is loaded; `name` the object that shows it. */
+int cape_foreign_runtime(const char **name);
+
 /* ---- Stopping (start.c, crash.c). ---- */
 /* The same for a stop that every rank reaches: only rank 0 (`rank`, or the launcher's number when
    it is -1) prints it. */

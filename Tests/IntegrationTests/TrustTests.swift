@@ -1,0 +1,126 @@
+// What makes a run trustworthy: CAPE_VERIFY names what differs, programs libcape cannot drive are
+// refused at start, the program's own crashes keep their signal, and a stop prints one line for
+// the job after the program's output, with the profile still written.
+import Foundation
+import Testing
+
+@Suite("trust: verify, refusals, crashes and stops", .serialized)
+struct TrustTests {
+    let library = Harness.libcapePath()
+    static let failures = Harness.packageRoot.appendingPathComponent("Tests/failures")
+
+    func source(_ name: String) -> String { Self.failures.appendingPathComponent(name + ".c").path }
+
+    func runCape(_ exe: String, ranks: Int = 2, hosts: Int = 1, args: [String] = [], verify: Bool = false,
+                 extra: [String: String?] = [:]) throws -> ProcessResult {
+        let lib = try #require(library, Comment(rawValue: Harness.libcapeNotFoundMessage))
+        return try Harness.runWithCape(exe, arguments: args, library: lib,
+                                       configuration: CapeConfiguration(ranks: ranks, hosts: hosts, threadsPerRank: 1),
+                                       verify: verify, extraEnvironment: extra, timeout: 60)
+    }
+
+    /// The `cape:` lines of a run's stderr.
+    func capeLines(_ r: ProcessResult) -> [Substring] {
+        r.stderrText.split(separator: "\n").filter { $0.hasPrefix("cape: ") }
+    }
+
+    @Test("CAPE_VERIFY names a global that differs between ranks, with each rank's bytes, in one line",
+          arguments: [(2, 1), (3, 1), (2, 2)])
+    func verifyNamesGlobal(ranks: Int, hosts: Int) throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("verify_global").path
+        try Harness.compile(source: source("verify_global"), output: exe)
+        let r = try runCape(exe, ranks: ranks, hosts: hosts, verify: true)
+        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+        let lines = capeLines(r)
+        #expect(lines.count == 1, "expected one cape: line for the job: \(Harness.clip(r.stderrText))")
+        let line = lines.first.map(String.init) ?? ""
+        #expect(line.contains("CAPE_VERIFY") && line.contains("`rank_pid`") && line.contains("region #1"), Comment(rawValue: line))
+        for k in 0..<ranks { #expect(line.contains("rank \(k) has "), Comment(rawValue: line)) }
+    }
+
+    @Test("CAPE_VERIFY says a difference in an allocation is heap memory, not a variable")
+    func verifyNamesHeap() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("verify_heap").path
+        try Harness.compile(source: source("verify_heap"), output: exe)
+        let r = try runCape(exe, verify: true)
+        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+        let line = capeLines(r).first.map(String.init) ?? ""
+        #expect(line.contains("heap memory at 0x") && line.contains("differs in 1 byte"), Comment(rawValue: Harness.clip(r.stderrText)))
+        #expect(line.contains("rank 0 has ") && line.contains("rank 1 has "), Comment(rawValue: line))
+    }
+
+    @Test("a clang -fopenmp program (LLVM's OpenMP runtime) is refused at start, by name")
+    func clangRefused() throws {
+        let clang = try #require(["/usr/bin/clang", "/usr/bin/clang-14"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                 "Debian's clang is missing (scripts/deps installs clang and libomp-dev)")
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("clang_openmp").path
+        let c = try Harness.run(clang, ["-O2", "-fopenmp", source("clang_openmp"), "-o", exe], environment: Harness.environment([:]), timeout: 300)
+        try #require(c.succeeded, Comment(rawValue: c.stderrText))
+        let r = try runCape(exe)
+        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+        #expect(!r.stdoutText.contains("4950"), "the program ran: \(r.stdoutText)")
+        let lines = capeLines(r)
+        #expect(lines.count == 1 && lines[0].contains("LLVM's OpenMP runtime") && lines[0].contains("gcc -fopenmp"),
+                Comment(rawValue: Harness.clip(r.stderrText)))
+    }
+
+    @Test("an MPI+OpenMP program (mpicc -fopenmp) is refused at start, by name")
+    func hybridRefused() throws {
+        let mpicc = try #require(Harness.findExecutable("mpicc"), "mpicc is missing (scripts/deps installs libmpich-dev)")
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("mpi_hybrid").path
+        let c = try Harness.run(mpicc, ["-O2", "-fopenmp", source("mpi_hybrid"), "-o", exe], environment: Harness.environment([:]), timeout: 300)
+        try #require(c.succeeded, Comment(rawValue: c.stderrText))
+        let r = try runCape(exe)
+        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+        #expect(!r.stdoutText.contains("4950"), "the program ran: \(r.stdoutText)")
+        let lines = capeLines(r)
+        #expect(lines.count == 1 && lines[0].contains("MPI program itself"), Comment(rawValue: Harness.clip(r.stderrText)))
+    }
+
+    @Test("the program's own abort, failed assert and bad pointer keep their signal, with no Swift crash report",
+          arguments: [("abort", SIGABRT), ("assert", SIGABRT), ("segv", SIGSEGV)])
+    func programCrash(how: String, signal: Int32) throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("crash").path
+        try Harness.compile(source: source("crash"), output: exe)
+        // Without libcape, as the reference: mpiexec reports the ranks' signal.
+        let plain = try Harness.run(Harness.mpiexecCommand().0, ["-n", "2", exe, how], environment: Harness.libgompEnvironment(threads: 1), timeout: 60)
+        let r = try runCape(exe, args: [how])
+        #expect(!r.timedOut, "\(r.statusDescription)")
+        #expect(plain.exitCode == signal, "without libcape: \(plain.statusDescription)")
+        #expect(r.exitCode == plain.exitCode, "under libcape \(r.statusDescription), without \(plain.statusDescription): \(Harness.clip(r.stderrText))")
+        // mpiexec names the signal on its stdout.
+        #expect(r.stdoutText.contains("EXIT STRING: \(String(cString: strsignal(signal))) (signal \(signal))"), Comment(rawValue: Harness.clip(r.stdoutText)))
+        for report in ["Program crashed", "Backtracing", "Thread 0", "Registers:", "internal error"] {
+            #expect(!r.stderrText.contains(report), "\(report): \(Harness.clip(r.stderrText))")
+        }
+    }
+
+    @Test("a stop prints one cape: line for the job, after the program's output, and writes the profile",
+          arguments: [(2, 1), (3, 1), (2, 2)])
+    func stopOnce(ranks: Int, hosts: Int) throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = dir.appendingPathComponent("banner_unsupported").path
+        try Harness.compile(source: source("banner_unsupported"), output: exe)
+        let profile = dir.appendingPathComponent("profile.csv").path
+        let r = try runCape(exe, ranks: ranks, hosts: hosts, extra: ["CAPE_PROFILE": profile])
+        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+        #expect(r.stdoutText == "banner of the program\n", "stdout: \(r.stdoutText)")
+        let lines = capeLines(r)
+        #expect(lines.count == 1 && lines[0].contains("GOMP_loop_doacross_static_start is not supported yet"),
+                Comment(rawValue: Harness.clip(r.stderrText)))
+        #expect(!r.stderrText.contains("cape: cape:"), Comment(rawValue: Harness.clip(r.stderrText)))
+        let text = (try? String(contentsOfFile: profile, encoding: .utf8)) ?? ""
+        #expect(text.contains("main._omp_fn.0"), "the profile: \(text)")
+    }
+}
