@@ -73,6 +73,12 @@ static char sweep_err[256];
 const char *cape_atomics_error(void) { return sweep_err; }
 size_t cape_atomics_sites(void) { return nsites; }
 
+size_t cape_atomics_fence_sites(void) {
+    size_t n = 0;
+    for (size_t i = 0; i < nsites; i++) n += sites[i].op == CAPE_ATOMIC_FENCE;
+    return n;
+}
+
 size_t cape_atomics_local_sites(void) {
     size_t n = 0;
     for (size_t i = 0; i < nsites; i++) n += sites[i].op != CAPE_ATOMIC_SERIAL && sites[i].op != CAPE_ATOMIC_FENCE;
@@ -410,7 +416,12 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
     }
     s = find_site(ip - 1);
     if (s && !stepping && s->op == CAPE_ATOMIC_FENCE) {
+        /* A flush: the thread publishes its writes and takes in the others' (Flush.swift). */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        cape_thread_t *t = cape_self();
+        t->rt_depth++;
+        cape_swift_flush();
+        t->rt_depth--;
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
         return;
     }
@@ -459,13 +470,35 @@ long cape_atomics_install(void) {
         const uint8_t *code = (const uint8_t *)t.seg[i].start;
         size_t left = t.seg[i].end - t.seg[i].start;
         uint64_t addr = t.seg[i].start;
+        /* After bytes the disassembler cannot decode, stepping one byte at a time finds
+           instructions inside other instructions for a while: an atomic found there may be
+           nothing of the kind, and patching it would break the code. */
+        uint64_t undecoded = UINT64_MAX;
         while (left > 0) {
             if (!cs_disasm_iter(cs, &code, &left, &addr, insn)) {
-                /* Not an instruction (padding or data): step one byte. */
+                /* Not an instruction (padding or data, or one Capstone does not know): step one byte. */
+                undecoded = addr;
                 code++; left--; addr++;
                 continue;
             }
+            if (undecoded != UINT64_MAX && insn->address > undecoded + 64) undecoded = UINT64_MAX;   /* back in step */
             const cs_x86 *x = &insn->detail->x86;
+            int candidate = insn->id == X86_INS_MFENCE || x->prefix[0] == X86_PREFIX_LOCK || insn->id == X86_INS_XCHG;
+            if (candidate && undecoded != UINT64_MAX) {
+                snprintf(sweep_err, sizeof sweep_err, "the disassembler cannot decode the program's code at %#lx, just before "
+                         "what looks like an atomic instruction at %#lx (Capstone 4 lacks some AVX-512 instructions: build "
+                         "without -march=native or -mavx512*)", (unsigned long)undecoded, (unsigned long)insn->address);
+                cs_free(insn, 1);
+                cs_close(&cs);
+                return -1;
+            }
+            if (insn->id == X86_INS_MFENCE) {
+                /* The other fence gcc emits (__sync_synchronize on some targets, seq_cst atomics). */
+                if (add_site((uintptr_t)insn->address, (uint8_t)insn->size) != 0) break;
+                sites[nsites - 1].op = CAPE_ATOMIC_FENCE;
+                snprintf(sites[nsites - 1].mnemonic, sizeof sites[nsites - 1].mnemonic, "%s", insn->mnemonic);
+                goto relocate;
+            }
             int locked = x->prefix[0] == X86_PREFIX_LOCK;
             if (!locked && insn->id == X86_INS_XCHG) {
                 for (int k = 0; k < x->op_count; k++) if (x->operands[k].type == X86_OP_MEM) locked = 1;
@@ -474,6 +507,7 @@ long cape_atomics_install(void) {
             if (add_site((uintptr_t)insn->address, (uint8_t)insn->size) != 0) break;
             classify(cs, insn, code, left, t.seg[i].start, t.seg[i].end, &sites[nsites - 1]);
             snprintf(sites[nsites - 1].mnemonic, sizeof sites[nsites - 1].mnemonic, "%s", insn->mnemonic);
+        relocate:
             if (nsites > cap_disp) {
                 cap_disp = capsites;
                 disp_off = realloc(disp_off, cap_disp);

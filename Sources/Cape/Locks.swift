@@ -183,7 +183,18 @@ enum Exclusion {
             if LockTable.remote { backoff.pause() }
         }
         depth = 1
+        Flush.suspendImplicit()
         SectionLog.enter()
+    }
+
+    /// The calling thread runs protected code (it holds the rank's section mutex).
+    static var holdsSection: Bool { tracked && nested }
+
+    /// Runs `body` holding the rank's section mutex (a flush outside any section).
+    static func withRankMutex(_ body: () -> Void) {
+        Word.lock(owner, localId())
+        body()
+        Word.unlock(owner)
     }
 
     /// Like acquire, but gives up at once when `key` is taken.
@@ -203,6 +214,7 @@ enum Exclusion {
             return false
         }
         depth = 1
+        Flush.suspendImplicit()
         SectionLog.enter()
         return true
     }
@@ -218,6 +230,7 @@ enum Exclusion {
         if depth > 0 {
             SectionLog.enter()
         } else {
+            Flush.resumeImplicit()
             Word.unlock(owner)
         }
     }
@@ -229,6 +242,7 @@ enum Exclusion {
         SectionLog.leave()
         let d = depth
         depth = 0
+        Flush.resumeImplicit()
         Word.unlock(owner)
         return d
     }
@@ -237,6 +251,7 @@ enum Exclusion {
         guard d > 0 else { return }
         Word.lock(owner, localId())
         depth = d
+        Flush.suspendImplicit()
         SectionLog.enter()
     }
 }

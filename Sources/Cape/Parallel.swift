@@ -59,6 +59,7 @@ enum Region {
         }
         if Runtime.settings.trace >= 3 { traceRanges() }
         current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start, local)
+        Flush.epochStarts()
         Sync.localThreads = local
         if tracked && local > 0 && RegionHeap.enabled { cape_rheap_set_active(1) }
         ThreadPrivate.enter(base: team.bases[Runtime.rank], local: local,
@@ -88,6 +89,7 @@ enum Region {
             return
         }
         let e0 = Profile.now()
+        Flush.epochEnds()
         let (diff, runs, dirty) = encode()
         let body = channel().data + Segment.headerBytes
         let printed = Output.endRegion(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
@@ -145,6 +147,7 @@ enum Region {
         Profile.computeDone()
         barriers += 1
         let e0 = Profile.now()
+        Flush.epochEnds()
         let (diff, runs, dirty) = encode()
         let body = channel().data + Segment.headerBytes
         let printed = Output.take(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
@@ -184,6 +187,7 @@ enum Region {
         if cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
         current = (c.fn, c.data, c.sp, info, c.tracked, c.start, c.local)
         Sync.advance()
+        Flush.epochStarts()
         Profile.resumed(since: r0)
     }
 

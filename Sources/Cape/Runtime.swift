@@ -135,6 +135,7 @@ func capeSwiftStart() {
         let n = cape_atomics_install()
         if n < 0 { fatal("cannot prepare the program's atomic instructions: \(String(cString: cape_atomics_error()))") }
         AtomicUpdates.setUp(local: Runtime.settings.atomics == .local)
+        Flush.setUp()
         let local = Runtime.settings.atomics == .local ? cape_atomics_local_sites() : 0
         trace(1, "\(n) atomic instructions in the program: \(local) update locally, \(n - Int(local)) run team-wide")
         if Runtime.settings.trace >= 2 && Runtime.rank == 0 {

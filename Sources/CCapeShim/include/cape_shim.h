@@ -238,6 +238,10 @@ void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width, const c
 void cape_atomics_local(int on);
 /* Swift: whether a local update is recorded now (a distributed region runs on this thread). */
 int cape_swift_atomic_local(void);
+/* Implemented in Swift: a flush (Flush.swift), from the SIGTRAP handler of a fence site. */
+void cape_swift_flush(void);
+/* How many of the program's atomic sites are fences (flush). */
+size_t cape_atomics_fence_sites(void);
 /* Implemented in Swift: enter / leave the team-wide section of an atomic instruction. begin returns
    1 when it entered one (inside a distributed region), 0 when the instruction just runs. */
 int cape_swift_atomic_begin(void);

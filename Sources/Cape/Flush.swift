@@ -1,0 +1,86 @@
+// flush: a point where the thread publishes what it wrote and takes in what others published.
+//
+// The OpenMP memory model: a write becomes visible to another thread once the writer has flushed
+// after it and the reader flushes after that. gcc emits `#pragma omp flush` and
+// `__sync_synchronize` as a locked no-op on the stack (`lock or $0, (%rsp)`) or `mfence`; the
+// start-up sweep (Sources/CCapeShim/atomics.c) patches each one, and its trap lands here.
+//
+// On one rank the threads share memory; across ranks a flush must carry writes. It reuses the
+// section log: when the program has flush sites, every epoch of a distributed region (from region
+// start or a barrier to the next sync point) keeps an implicit section open, so the tracker tells
+// the writes made since the last flush apart from older ones. A flush ends that section, appending
+// its writes to the log (nothing when there are none), applies the entries other ranks appended,
+// and begins the next one. Real sections (critical, ordered, locks) suspend the implicit one while
+// they run. At the sync point the implicit section is closed without an entry: its writes are in
+// the rank's diff like any others.
+//
+// Writes of the rank's other local threads made since the last flush travel too (the tracker sees
+// pages, not threads): they become visible earlier than they must, which the model allows.
+import CCapeShim
+import Glibc
+
+enum Flush {
+    /// The program has flush sites and runs distributed: epochs keep an implicit section.
+    nonisolated(unsafe) static var enabled = false
+    /// The implicit section is the tracker's current section. Changed only under the rank's
+    /// section mutex, or by the thread that runs a sync point while the others wait.
+    nonisolated(unsafe) private(set) static var open = false
+    /// Flushes that published something, and those that had nothing to publish (CAPE_TRACE).
+    nonisolated(unsafe) static var published = 0
+    nonisolated(unsafe) static var empty = 0
+
+    static func setUp() {
+        enabled = Runtime.distributed && cape_atomics_fence_sites() > 0
+    }
+
+    /// A distributed epoch starts (tracking armed, `Region.current` set, the epoch advanced).
+    static func epochStarts() {
+        open = false
+        guard enabled, Region.tracking, SectionLog.active else { return }
+        SectionLog.enter(catchingUp: false)
+        open = true
+    }
+
+    /// The epoch's sync point, before the rank encodes its diff.
+    static func epochEnds() {
+        guard open else { return }
+        var pages: UnsafePointer<UInt>?
+        var old: UnsafePointer<UnsafePointer<UInt8>?>?
+        _ = cape_section_end(&pages, &old)
+        open = false
+    }
+
+    /// A real section is about to begin: the implicit one publishes what it has and stops.
+    static func suspendImplicit() {
+        guard open else { return }
+        SectionLog.leave()
+        open = false
+    }
+
+    /// A real section has ended: the implicit one begins again.
+    static func resumeImplicit() {
+        guard enabled, !open, Region.tracking, SectionLog.active else { return }
+        SectionLog.enter()
+        open = true
+    }
+
+    /// The flush of the calling thread (from the trap of a fence site).
+    static func flush() {
+        guard enabled, Region.tracking else { return }
+        if Exclusion.holdsSection {
+            // Inside a critical section or an ordered block: publish it so far, catch up, go on.
+            SectionLog.leave()
+            SectionLog.enter()
+            return
+        }
+        Exclusion.withRankMutex {
+            guard open else { return }
+            if SectionLog.leave() { published += 1 } else { empty += 1 }
+            SectionLog.enter()
+        }
+    }
+}
+
+@_cdecl("cape_swift_flush") func capeSwiftFlush() {
+    Flush.flush()
+}
