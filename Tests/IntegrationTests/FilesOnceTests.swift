@@ -84,8 +84,19 @@ struct FilesOnceTests {
         try """
             #!/bin/bash
             set -e
-            lib=$1 ranks=$2 exe=$3 output=$4
+            lib=$1 ranks=$2 exe=$3 output=$4 root=$5
+            # The package (libcape, the proxy, the working directory) may itself live under /tmp:
+            # it is kept visible in the fresh /tmp at the same path.
+            keep=""
+            if [[ "$root" == /tmp/* ]]; then
+                keep="$(dirname "$0")/package"; mkdir -p "$keep"
+                mount --bind "$root" "$keep"
+            fi
             mount -t tmpfs -o mode=1777 tmpfs /tmp || { echo "cannot mount a fresh /tmp" >&2; exit 97; }
+            if [[ -n "$keep" ]]; then
+                mkdir -p "$root"
+                mount --bind "$keep" "$root"
+            fi
             last=$(cat /proc/sys/kernel/ns_last_pid) max=$(cat /proc/sys/kernel/pid_max)
             names=()
             for ((i = 1; i <= 2000; i++)); do
@@ -105,7 +116,7 @@ struct FilesOnceTests {
         var env = Harness.capeEnvironment(library: lib, threadsPerRank: 1)
         env.removeValue(forKey: "LD_PRELOAD")
         let r = try Harness.run(Harness.findExecutable("unshare") ?? "/usr/bin/unshare",
-                                unshare + ["--", "/bin/bash", script.path, lib, String(ranks), exe, output],
+                                unshare + ["--", "/bin/bash", script.path, lib, String(ranks), exe, output, Harness.packageRoot.path],
                                 environment: env, timeout: 90)
         let report = "\(r.statusDescription)\nstdout:\n\(Harness.clip(r.stdoutText))\nstderr:\n\(Harness.clip(r.stderrText))"
         try #require(r.exitCode != 97, Comment(rawValue: "no private /tmp for the test (needs root or user namespaces): " + report))
