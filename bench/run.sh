@@ -70,8 +70,9 @@ and libcape/MPI and writes bench/out/loadbalance.csv.
 
 barrier: times barriers and dynamic chunk claims inside one region under
 libgomp and libcape (bench/out/barrier.csv).
-sync: times a critical section, a lock set/unset pair and an atomic increment
-inside one region under libgomp and libcape (bench/out/sync.csv).
+sync: times a critical section, a lock set/unset pair, an atomic increment, a
+flush with nothing to publish, an atomic capture and a float atomic add inside
+one region under libgomp and libcape (bench/out/sync.csv).
 
 hosts (only when BENCH_PARTS names it): one host against several, at NP
 ranks: plain mpiexec -n NP against HP simulated hosts of NP/HP ranks, where
@@ -519,21 +520,24 @@ part_barrier() {
 
 # ---- critical sections, locks and atomics -----------------------------------
 part_sync() {
-    local cg lg ag sg cc lc ac sc
-    echo "== critical, lock and atomic: $SYNC_OPS operations per thread, in one region"
+    local cg lg ag fg pg xg sg cc lc ac fc pc xc sc
+    echo "== critical, lock, atomic, flush, atomic capture and float atomic: $SYNC_OPS operations per thread, in one region"
     run_once "sync libgomp" "${GOMP_ENV[@]}" "$OUT_DIR/sync" "$SYNC_OPS"
     cg="$(field us_per_critical)"; lg="$(field us_per_lock)"; ag="$(field us_per_atomic)"; sg="$(field checksum)"
+    fg="$(field us_per_flush)"; pg="$(field us_per_capture)"; xg="$(field us_per_float_atomic)"
     run_once "sync libcape" "${CAPE_ENV[@]}" "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/sync" "$SYNC_OPS"
     cc="$(field us_per_critical)"; lc="$(field us_per_lock)"; ac="$(field us_per_atomic)"; sc="$(field checksum)"
+    fc="$(field us_per_flush)"; pc="$(field us_per_capture)"; xc="$(field us_per_float_atomic)"
     [[ "$sg" == "$sc" ]] || mismatch "sync: libgomp=$sg libcape=$sc"
-    printf '%-20s %14s %14s %14s\n' runtime us/critical us/lock us/atomic
-    printf '%-20s %14s %14s %14s\n' "libgomp(${NP} thr)" "$cg" "$lg" "$ag"
-    printf '%-20s %14s %14s %14s\n' "libcape(${AT})" "$cc" "$lc" "$ac"
-    printf '%-20s %14s %14s %14s\n' libcape/libgomp "$(ratio "$cc" "$cg")" "$(ratio "$lc" "$lg")" "$(ratio "$ac" "$ag")"
+    printf '%-20s %12s %12s %12s %12s %12s %12s\n' runtime us/critical us/lock us/atomic us/flush us/capture us/f-atomic
+    printf '%-20s %12s %12s %12s %12s %12s %12s\n' "libgomp(${NP} thr)" "$cg" "$lg" "$ag" "$fg" "$pg" "$xg"
+    printf '%-20s %12s %12s %12s %12s %12s %12s\n' "libcape(${AT})" "$cc" "$lc" "$ac" "$fc" "$pc" "$xc"
+    printf '%-20s %12s %12s %12s %12s %12s %12s\n' libcape/libgomp "$(ratio "$cc" "$cg")" "$(ratio "$lc" "$lg")" "$(ratio "$ac" "$ag")" \
+        "$(ratio "$fc" "$fg")" "$(ratio "$pc" "$pg")" "$(ratio "$xc" "$xg")"
     {
-        echo "runtime,us_per_critical,us_per_lock,us_per_atomic"
-        echo "libgomp_${NP}thr,$cg,$lg,$ag"
-        echo "libcape_np${NP},$cc,$lc,$ac"
+        echo "runtime,us_per_critical,us_per_lock,us_per_atomic,us_per_flush,us_per_capture,us_per_float_atomic"
+        echo "libgomp_${NP}thr,$cg,$lg,$ag,$fg,$pg,$xg"
+        echo "libcape_np${NP},$cc,$lc,$ac,$fc,$pc,$xc"
     } >"$RES_DIR/sync.csv"
     echo "(csv: $RES_DIR/sync.csv)"
 }

@@ -4,8 +4,12 @@
  *   1. a `critical` section that increments a shared counter,
  *   2. an omp_set_lock / omp_unset_lock pair around the same kind of update,
  *   3. an `atomic` increment (an inline lock-prefixed instruction),
+ *   4. a `flush` with nothing to publish (no write since the last one),
+ *   5. an `atomic capture` whose value is used (v = x++; a serialized form),
+ *   6. an `atomic` add to a float (gcc's compare-exchange loop; serialized),
  * each part timed between barriers. The figures are wall time per operation
- * per thread (us_per_critical, us_per_lock, us_per_atomic): the time one
+ * per thread (us_per_critical, us_per_lock, us_per_atomic, us_per_flush,
+ * us_per_capture, us_per_float_atomic): the time one
  * acquisition costs a thread while the whole team contends for it. Under
  * libcape an acquisition is team-wide: the lock is taken in memory the ranks
  * share, and the protected writes travel to the next holder.
@@ -15,14 +19,18 @@
  *         us_per_critical=<%.3f>
  *         us_per_lock=<%.3f>
  *         us_per_atomic=<%.3f>
- *         checksum=<n>    (3 * K * team size: every update counted once)
+ *         us_per_flush=<%.3f>
+ *         us_per_capture=<%.3f>
+ *         us_per_float_atomic=<%.3f>
+ *         checksum=<n>    (6 * K * team size: every update counted once)
  */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-static long c_critical, c_lock, c_atomic;
-static double t[3];
+static long c_critical, c_lock, c_atomic, c_capture, c_captured;
+static float f_atomic;
+static double t[6];
 
 int main(int argc, char **argv)
 {
@@ -72,13 +80,50 @@ int main(int argc, char **argv)
         #pragma omp barrier
         #pragma omp master
         t[2] = omp_get_wtime() - s;
+
+        #pragma omp barrier
+        s = omp_get_wtime();
+        for (long i = 0; i < k; i++) {
+            #pragma omp flush
+        }
+        #pragma omp barrier
+        #pragma omp master
+        t[3] = omp_get_wtime() - s;
+
+        #pragma omp barrier
+        s = omp_get_wtime();
+        long mine = 0;
+        for (long i = 0; i < k; i++) {
+            long v;
+            #pragma omp atomic capture
+            v = c_capture++;
+            mine += v >= 0;
+        }
+        #pragma omp atomic
+        c_captured += mine;
+        #pragma omp barrier
+        #pragma omp master
+        t[4] = omp_get_wtime() - s;
+
+        #pragma omp barrier
+        s = omp_get_wtime();
+        for (long i = 0; i < k; i++) {
+            #pragma omp atomic
+            f_atomic += 1.0f;
+        }
+        #pragma omp barrier
+        #pragma omp master
+        t[5] = omp_get_wtime() - s;
     }
     omp_destroy_lock(&lock);
     printf("ops=%ld\n", k);
     printf("us_per_critical=%.3f\n", t[0] / k * 1e6);
     printf("us_per_lock=%.3f\n", t[1] / k * 1e6);
     printf("us_per_atomic=%.3f\n", t[2] / k * 1e6);
-    long sum = c_critical + c_lock + c_atomic;
+    printf("us_per_flush=%.3f\n", t[3] / k * 1e6);
+    printf("us_per_capture=%.3f\n", t[4] / k * 1e6);
+    printf("us_per_float_atomic=%.3f\n", t[5] / k * 1e6);
+    long sum = c_critical + c_lock + c_atomic + c_capture + c_captured + (long)f_atomic;
     printf("checksum=%ld\n", sum);
-    return sum == 3 * k * team ? 0 : 1;
+    return sum == 6 * k * team ? 0 : 1;
 }
