@@ -25,7 +25,9 @@
  *              a ring of CAPE_CLOCK_RING entries of 4 u64 (tag = (seq + 1) << 16 | clock id,
  *              seconds, nanoseconds, check = a hash of the other three), then from offset 4096 one u64 per rank: how many
  *              readings it has taken
- *   log banks  3 x 32 MiB of entries: stamp u64 (magic | epoch << 32, written last), rank, diff
+ *   log banks  3 x 512 MiB of entries (sparse: memory is used as entries are written, and rank 0
+ *              gives a bank's memory back before the bank is used again): stamp u64
+ *              (magic | epoch << 32, written last), rank, diff
  *              bytes, stdout bytes, stderr bytes (u64 each), then the bytes, padded to 8
  */
 #ifndef CAPE_SHARED_H
@@ -48,10 +50,10 @@
 #define CAPE_CLOCK_TAKEN_OFFSET 4096u      /* from CAPE_CLOCK_OFFSET */
 #define CAPE_CLOCK_MAX_RANKS 7680u         /* (CAPE_CLOCK_BYTES - 4096) / 8 */
 #define CAPE_LOG_BANKS_OFFSET 200704u
-#define CAPE_LOG_BANK_BYTES 33554432u
+#define CAPE_LOG_BANK_BYTES 536870912u
 #define CAPE_LOG_BANKS 3u
 #define CAPE_LOG_ENTRY_HEADER 40u
-#define CAPE_SHARED_BYTES 100864000u
+#define CAPE_SHARED_BYTES 1610813440u
 
 _Static_assert(CAPE_COUNTERS_BYTES == 2u * CAPE_COUNTER_SLOTS * CAPE_COUNTER_SLOT_BYTES, "counter banks");
 _Static_assert(CAPE_LOCKS_OFFSET == CAPE_COUNTERS_OFFSET + CAPE_COUNTERS_BYTES, "lock table follows the counters");
@@ -61,7 +63,7 @@ _Static_assert(CAPE_CLOCK_OFFSET == CAPE_LOG_TAILS_OFFSET + 4096u, "the job cloc
 _Static_assert(CAPE_CLOCK_RING * 32u <= CAPE_CLOCK_TAKEN_OFFSET, "clock ring");
 _Static_assert(CAPE_CLOCK_TAKEN_OFFSET + CAPE_CLOCK_MAX_RANKS * 8u == CAPE_CLOCK_BYTES, "clock counters");
 _Static_assert(CAPE_LOG_BANKS_OFFSET == CAPE_CLOCK_OFFSET + CAPE_CLOCK_BYTES, "log banks follow the job clock");
-_Static_assert(CAPE_LOG_BANK_BYTES == 32u << 20, "32 MiB per log bank");
+_Static_assert(CAPE_LOG_BANK_BYTES == 512u << 20, "512 MiB per log bank");
 _Static_assert(CAPE_SHARED_BYTES == CAPE_LOG_BANKS_OFFSET + CAPE_LOG_BANKS * CAPE_LOG_BANK_BYTES, "region size");
 
 enum cape_shared_op {
@@ -86,7 +88,8 @@ enum cape_shared_op {
     /* a = key. The lock becomes free with a nest count of 0 (omp_init_lock, omp_destroy_lock). */
     CAPE_SH_LOCK_RESET = 9,
     /* Section log, a = bank, b = entry bytes (header included, padded to 8), c = stamp; the entry
-       travels with the request. r0 = its offset in the bank, or UINT64_MAX when the bank is full. */
+       travels with the request. r0 = its offset in the bank, or UINT64_MAX when the bank is full
+       (or the file system of the home memory, /dev/shm, nearly is). */
     CAPE_SH_LOG_APPEND = 10,
     /* a = bank, b = first offset the reader lacks, c = stamp of the current epoch. r0 = the end of
        the complete entries from b on (their bytes travel back with the answer), r1 = the tail. */

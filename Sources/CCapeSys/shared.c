@@ -3,6 +3,18 @@
 #define _GNU_SOURCE
 #include "cape_sys.h"
 #include <string.h>
+#include <sys/statvfs.h>
+
+/* The home memory is a file of /dev/shm, whose pages are allocated as the log grows: a write past
+   the file system's end would be a SIGBUS. Each time the log of an epoch passes a multiple of
+   64 MiB, the free space is checked; below 128 MiB the append fails as a full bank does. */
+static int home_has_room(uint64_t start, uint64_t size) {
+    const uint64_t step = 64ull << 20;
+    if (start / step == (start + size) / step) return 1;
+    struct statvfs v;
+    if (statvfs("/dev/shm", &v) != 0) return 1;
+    return (uint64_t)v.f_bavail * v.f_frsize >= 2 * step + size;
+}
 
 static uint64_t *word64(void *base, uint64_t offset) { return (uint64_t *)((char *)base + offset); }
 
@@ -35,7 +47,7 @@ uint64_t cape_shared_log_complete(void *base, uint32_t bank, uint64_t from, uint
 static uint64_t log_append(void *base, uint32_t bank, uint64_t size, uint64_t stamp, const void *entry) {
     uint64_t *tail = word64(base, CAPE_LOG_TAILS_OFFSET + (uint64_t)bank * 8);
     uint64_t start = cape_fetch_add_u64(tail, size);
-    if (start + size > CAPE_LOG_BANK_BYTES) return UINT64_MAX;
+    if (start + size > CAPE_LOG_BANK_BYTES || !home_has_room(start, size)) return UINT64_MAX;
     char *dst = (char *)base + CAPE_LOG_BANKS_OFFSET + (uint64_t)bank * CAPE_LOG_BANK_BYTES + start;
     memcpy(dst + 8, (const char *)entry + 8, size - 8);
     cape_store_release_u64((uint64_t *)dst, stamp);

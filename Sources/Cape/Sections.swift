@@ -49,11 +49,24 @@ enum SectionLog {
     }
     private static var stamp: UInt64 { UInt64(magic) | UInt64(truncatingIfNeeded: Sync.epoch) << 32 }
 
-    /// Rank 0, at the start of epoch `epoch`: empties the bank that epoch + 1 uses.
+    /// Rank 0, at the start of epoch `epoch`: empties the bank that epoch + 1 uses, giving its
+    /// memory back (no rank reads it: it held epoch - 2, which every rank has left).
     static func prepare(epoch: UInt64) {
         guard Runtime.rank == 0, SharedState.base != nil else { return }
-        cape_store_release_u64(SharedState.word(tailOffset(Int((epoch + 1) % UInt64(bankCount)))), 0)
+        let bank = Int((epoch + 1) % UInt64(bankCount))
+        let tail = SharedState.word(tailOffset(bank))
+        release(bank, bytes: Int(min(cape_load_acquire_u64(tail), UInt64(bankBytes))))
+        cape_store_release_u64(tail, 0)
     }
+
+    /// Gives the memory of the first `bytes` of `bank` back (they read as zeros afterwards).
+    private static func release(_ bank: Int, bytes: Int) {
+        let n = (bytes + 4095) & ~4095
+        if n > 1 << 20 { _ = madvise(bankBase(bank), n, MADV_REMOVE) }
+    }
+
+    /// Away from the home host: how far each bank of this rank's copy was filled.
+    private nonisolated(unsafe) static var copyUsed = [Int](repeating: 0, count: Int(CAPE_LOG_BANKS))
 
     /// Applies the entries of the current epoch this rank has not applied yet; rank 0 prints what
     /// other ranks printed in their sections. `total`: at a sync point, the bytes every rank
@@ -78,6 +91,7 @@ enum SectionLog {
             while true {
                 let r = SharedState.perform(CAPE_SH_LOG_READ, UInt64(bank), UInt64(copied), stamp)
                 copied = Int(r.0)
+                copyUsed[bank] = max(copyUsed[bank], copied)
                 if r.0 >= r.1 { break }
                 backoff.pause()
             }
@@ -115,13 +129,22 @@ enum SectionLog {
 
     /// Away from the home host: how far this epoch's copy of the log reaches.
     static func copyMark() -> Int {
-        if epochSeen != Sync.epoch { epochSeen = Sync.epoch; applied = 0; copied = 0; fresh = false }
+        if epochSeen != Sync.epoch {
+            epochSeen = Sync.epoch; applied = 0; copied = 0; fresh = false
+            if !SharedState.home {
+                let bank = Int(Sync.epoch % UInt64(bankCount))
+                release(bank, bytes: copyUsed[bank])
+                copyUsed[bank] = 0
+            }
+        }
         return copied
     }
 
     /// Away from the home host: a lock was taken with the log's complete entries up to `end`.
     static func copied(upTo end: Int, complete: Bool) {
         copied = max(copied, end)
+        let bank = Int(Sync.epoch % UInt64(bankCount))
+        copyUsed[bank] = max(copyUsed[bank], copied)
         fresh = complete
     }
 
@@ -230,7 +253,8 @@ enum SectionLog {
         return true
     }
 
-    private static let full = "the ordered or critical sections between two barriers wrote more than \(bankBytes >> 20) MiB (add a barrier, or keep such sections small)"
+    private static let full = "the ordered, critical and flushed sections between two barriers wrote more than \(bankBytes >> 20) MiB, "
+        + "or /dev/shm on rank 0's host is nearly full (add a barrier, keep such sections small, or enlarge /dev/shm)"
 
     /// Moves what was written to a capture file since `mark` into the log and cuts the file back.
     private static func moveOutput(_ fd: Int32, from mark: off_t, into buffer: UnsafeMutableRawPointer, room: Int) -> Int {
