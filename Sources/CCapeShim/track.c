@@ -743,6 +743,19 @@ void cape_section_begin(void) {
     section_mark = n;
 }
 
+/* A section that follows one which wrote nothing (a flush with nothing to publish): with the uffd
+   tracker the end's scan protected again every page written before it, so the next section's
+   writes are told apart without a scan of its own. */
+void cape_section_resume(void) {
+    if (!armed) return;
+    if (backend == CAPE_TRACKER_UFFD && section_last == 0) {
+        __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&section_active, 1, __ATOMIC_SEQ_CST);
+        return;
+    }
+    cape_section_begin();
+}
+
 uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old) {
     if (backend == CAPE_TRACKER_UFFD && armed) uffd_section_end();
     __atomic_store_n(&section_active, 0, __ATOMIC_RELEASE);

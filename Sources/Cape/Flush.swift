@@ -75,8 +75,13 @@ enum Flush {
         }
         Exclusion.withRankMutex {
             guard open else { return }
-            if SectionLog.leave() { published += 1 } else { empty += 1 }
-            SectionLog.enter()
+            if SectionLog.leave() {
+                published += 1
+                SectionLog.enter()
+            } else {
+                empty += 1
+                SectionLog.enter(afterEmpty: true)
+            }
         }
     }
 }

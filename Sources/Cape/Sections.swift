@@ -175,7 +175,7 @@ enum SectionLog {
 
     /// The calling thread enters a section (it holds the section's token). `catchingUp: false`:
     /// the implicit section of an epoch's start (Flush), which needs no news yet.
-    static func enter(catchingUp: Bool = true) {
+    static func enter(catchingUp: Bool = true, afterEmpty: Bool = false) {
         guard active, Region.tracking else { return }
         if catchingUp { catchUp() }
         if Runtime.rank != 0, Output.capture.out >= 0 {
@@ -183,7 +183,7 @@ enum SectionLog {
             outMark = lseek(Output.capture.out, 0, SEEK_CUR)
             errMark = lseek(Output.capture.err, 0, SEEK_CUR)
         }
-        cape_section_begin()
+        if afterEmpty { cape_section_resume() } else { cape_section_begin() }
     }
 
     /// The calling thread leaves its section: its writes and output go to the log, and then the

@@ -103,6 +103,8 @@ void cape_tracker_reset(void);
 /* Sections (critical, ordered, locks): collect the pages written between begin and end; end
    returns them with their content at section start. Only one section runs at a time per process. */
 void cape_section_begin(void);
+/* A section after one that found no page written: no scan of its own where the tracker allows. */
+void cape_section_resume(void);
 uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old);
 /* Makes a tracked page dirty and writable and returns its twin (NULL when not tracked): bytes
    written to both the page and its twin do not count as this rank's own change. A second copy
