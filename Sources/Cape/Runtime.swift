@@ -133,7 +133,7 @@ func capeSwiftStart() {
     _ = Work.frames // allocated now, from the runtime arena
     if Runtime.distributed {
         let n = cape_atomics_install()
-        if n < 0 { fatal("cannot prepare the program's atomic instructions: \(String(cString: cape_atomics_error()))") }
+        if n < 0 { fatalEverywhere("cannot prepare the program's atomic instructions: \(String(cString: cape_atomics_error()))") }
         AtomicUpdates.setUp(local: Runtime.settings.atomics == .local)
         Flush.setUp()
         let local = Runtime.settings.atomics == .local ? cape_atomics_local_sites() : 0
