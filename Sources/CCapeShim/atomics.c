@@ -26,9 +26,12 @@
  * following code does not test. The handler performs it on the rank's own memory, at once, and
  * records it per address (operator class, width, the folded operand, and the value before the
  * rank's first update); at the next sync point the ranks replay each other's records in rank order
- * on that value (Region.mergeAtomics), an exact serial order for integers. Everything else (xadd,
- * cmpxchg loops, xchg, updates whose flags are tested, several operator classes on one address)
- * keeps the serial path above.
+ * on that value (Region.mergeAtomics), an exact serial order for integers. A compare-exchange loop
+ * of one operation whose values nobody reads afterwards (gcc's form for float, double, short, char
+ * and x *= e) runs locally too (see "compare-exchange loops" below); its floating-point updates are
+ * logged one by one and replayed in rank order, so the merge rounds as that serial order does.
+ * Everything else (xadd, other cmpxchg loops, xchg, updates whose flags are tested, several
+ * operator classes on one address) keeps the serial path above.
  *
  * C because it is a signal handler and the instruction patching of the program's code. */
 #define _GNU_SOURCE
@@ -59,6 +62,13 @@ typedef struct site {
     uint8_t has_mem;  /* the memory operand is decoded (base ... disp, width) */
     int64_t disp;
     int64_t imm;      /* the source when `source` is -1 */
+    /* A compare-exchange loop run as one local update (cas): the operand is source * multiplier +
+       imm, or xmm register `xmm`, or the `width` bytes at [src_base + src_index * src_scale +
+       src_disp] (src_mem; src_base -2: src_disp is absolute). */
+    uint8_t cas, src_mem, src_scale;
+    int8_t xmm, src_base, src_index;
+    int64_t multiplier, src_disp;
+    uintptr_t head;   /* the loop's head: no jump may land between it and the cmpxchg */
     char mnemonic[16]; /* for CAPE_TRACE=2 and the classifier's test */
 } site_t;
 
@@ -169,12 +179,382 @@ static int flags_dead(csh cs, const uint8_t *code, size_t left, uint64_t addr, i
     return dead;
 }
 
+/* ---- compare-exchange loops ----
+ *
+ * gcc emits an update of a float, a double, a short or a char (and x *= e on any integer) as a
+ * loop: `H: NEW = f(OLD); eax = OLD; lock cmpxchg NEW, M; jne T ... T: OLD = eax; jmp H`. When f
+ * is one operation with an operand the loop does not change, and nothing after the loop reads
+ * what it computed (OLD, NEW, eax and the temporaries all hold values of M), the whole loop is the
+ * update M = M op e whose result nobody reads: the handler performs it at the cmpxchg on the
+ * rank's memory and resumes after it as a successful exchange would. Whatever OLD held on the
+ * first try does not matter (a loop that guessed wrong retries with the current value). */
+
+/* A register's slot in a bit set: the ucontext's greg number (0-15) or 32 + n for xmm/ymm/zmm n. */
+static csh names; /* the disassembler of the sweep, for register names */
+
+static int slot_of(unsigned reg, int *bytes) {
+    int high;
+    *bytes = 16;
+    if (reg >= X86_REG_XMM0 && reg <= X86_REG_XMM15) return 32 + (int)(reg - X86_REG_XMM0);
+    if (reg >= X86_REG_YMM0 && reg <= X86_REG_YMM15) return 32 + (int)(reg - X86_REG_YMM0);
+    if (reg >= X86_REG_ZMM0 && reg <= X86_REG_ZMM15) return 32 + (int)(reg - X86_REG_ZMM0);
+    int g = greg_of(reg, &high);
+    if (g < 0) return -1;
+    /* The width from the name: rax r8 (8), eax r8d (4), ax r8w si (2), al ah sil r8b (1). */
+    const char *n = cs_reg_name(names, reg) ? cs_reg_name(names, reg) : "";
+    size_t l = strlen(n);
+    if (high) *bytes = 0; /* ah...: neither the low byte nor a full write */
+    else if (n[0] == 'e') *bytes = 4;
+    else if (n[0] == 'r') *bytes = n[l - 1] == 'd' ? 4 : n[l - 1] == 'w' ? 2 : n[l - 1] == 'b' ? 1 : 8;
+    else *bytes = l == 2 && (n[1] == 'x' || n[1] == 'i' || n[1] == 'p') ? 2 : 1;
+    return g;
+}
+
+#define SLOT(s) (1ull << (s))
+#define XMM_SLOT(n) SLOT(32 + (n))
+/* What a called function may read: the argument registers (rax is only al of a variadic call, which
+   gcc sets just before the call, a write) and the registers it must preserve (a value kept in
+   them lives on after the call). */
+#define PRESERVED (SLOT(REG_RBX) | SLOT(REG_RBP) | SLOT(REG_R12) | SLOT(REG_R13) | SLOT(REG_R14) | SLOT(REG_R15) | SLOT(REG_RSP))
+#define CALL_READS (SLOT(REG_RDI) | SLOT(REG_RSI) | SLOT(REG_RDX) | SLOT(REG_RCX) | SLOT(REG_R8) | SLOT(REG_R9) | \
+                    (0xFFull << 32) | PRESERVED)
+/* What the caller reads after a return: the registers it had preserved, and the return value's. */
+#define RETURN_READS (SLOT(REG_RAX) | SLOT(REG_RDX) | XMM_SLOT(0) | XMM_SLOT(1) | PRESERVED)
+
+/* The executable's lazy-binding relocations, to name the function a PLT stub calls. */
+static const ElfW(Rela) *plt_rela;
+static size_t plt_nrela;
+static const ElfW(Sym) *dyn_sym;
+static const char *dyn_str;
+static uintptr_t exe_bias;
+
+static int find_plt(struct dl_phdr_info *info, size_t size, void *arg) {
+    (void)size; (void)arg;
+    if (info->dlpi_name && info->dlpi_name[0]) return 0;
+    exe_bias = info->dlpi_addr;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        if (info->dlpi_phdr[i].p_type != PT_DYNAMIC) continue;
+        /* The dynamic linker usually adds the load bias to these in place; not everywhere. */
+        #define PTR(v) ((uintptr_t)(v) < info->dlpi_addr ? (uintptr_t)(v) + info->dlpi_addr : (uintptr_t)(v))
+        size_t relsz = 0;
+        for (const ElfW(Dyn) *d = (const ElfW(Dyn) *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr); d->d_tag != DT_NULL; d++) {
+            if (d->d_tag == DT_JMPREL) plt_rela = (const ElfW(Rela) *)PTR(d->d_un.d_ptr);
+            else if (d->d_tag == DT_PLTRELSZ) relsz = d->d_un.d_val;
+            else if (d->d_tag == DT_SYMTAB) dyn_sym = (const ElfW(Sym) *)PTR(d->d_un.d_ptr);
+            else if (d->d_tag == DT_STRTAB) dyn_str = (const char *)PTR(d->d_un.d_ptr);
+        }
+        #undef PTR
+        plt_nrela = plt_rela && dyn_sym && dyn_str ? relsz / sizeof(ElfW(Rela)) : 0;
+    }
+    return 1;
+}
+
+/* What a direct call to `target` reads: for the runtime's entry points that the outlined code
+   calls after a loop, only their arguments (they take none, or two pointers); for any other
+   function every argument register. */
+static uint64_t callee_reads(csh cs, uint64_t target, uint64_t seg_start, uint64_t seg_end) {
+    if (target < seg_start || target + 16 > seg_end || !plt_nrela) return CALL_READS;
+    cs_insn *in = cs_malloc(cs);
+    const uint8_t *code = (const uint8_t *)(uintptr_t)target;
+    size_t left = 16;
+    uint64_t a = target, slot = 0;
+    for (int k = 0; k < 2 && cs_disasm_iter(cs, &code, &left, &a, in); k++) {
+        const cs_x86 *x = &in->detail->x86;
+        if (in->id == X86_INS_ENDBR64) continue;
+        if (in->id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base == X86_REG_RIP &&
+            x->operands[0].mem.index == X86_REG_INVALID)
+            slot = a + (uint64_t)x->operands[0].mem.disp;
+        break;
+    }
+    cs_free(in, 1);
+    const char *name = NULL;
+    for (size_t i = 0; slot && i < plt_nrela && !name; i++)
+        if (plt_rela[i].r_offset + exe_bias == slot) name = dyn_str + dyn_sym[ELF64_R_SYM(plt_rela[i].r_info)].st_name;
+    if (!name) return CALL_READS;
+    static const char *const none[] = { "GOMP_barrier", "GOMP_loop_end", "GOMP_loop_end_nowait", "GOMP_critical_start",
+        "GOMP_critical_end", "GOMP_atomic_start", "GOMP_atomic_end", "GOMP_ordered_start", "GOMP_ordered_end",
+        "GOMP_sections_next", "GOMP_sections_end", "GOMP_sections_end_nowait", "GOMP_single_start",
+        "omp_get_thread_num", "omp_get_num_threads", NULL };
+    for (int k = 0; none[k]; k++) if (strcmp(name, none[k]) == 0) return PRESERVED;
+    /* GOMP_loop_dynamic_next(long *istart, long *iend) and its kin */
+    if (strncmp(name, "GOMP_loop_", 10) == 0 && strlen(name) > 5 && strcmp(name + strlen(name) - 5, "_next") == 0)
+        return SLOT(REG_RDI) | SLOT(REG_RSI) | PRESERVED;
+    return CALL_READS;
+}
+
+/* The registers `insn` reads, and those it overwrites whole (a write of 8 or 16 bits keeps the rest
+   of the register; a scalar ss/sd operation or move between registers keeps the rest of the xmm). */
+static void access_of(csh cs, const cs_insn *insn, uint64_t *rd, uint64_t *wr) {
+    cs_regs r, w;
+    uint8_t nr = 0, nw = 0;
+    *rd = *wr = 0;
+    if (cs_regs_access(cs, insn, r, &nr, w, &nw) != CS_ERR_OK) { *rd = ~0ull; return; }
+    const cs_x86 *x = &insn->detail->x86;
+    /* xor %eax,%eax and its kin depend on nothing. */
+    int zero = x->op_count == 2 && x->operands[0].type == X86_OP_REG && x->operands[1].type == X86_OP_REG &&
+               x->operands[0].reg == x->operands[1].reg &&
+               (insn->id == X86_INS_XOR || insn->id == X86_INS_SUB || insn->id == X86_INS_PXOR ||
+                insn->id == X86_INS_XORPS || insn->id == X86_INS_XORPD);
+    int bytes;
+    for (int i = 0; i < nr; i++) {
+        int sl = slot_of(r[i], &bytes);
+        if (sl >= 0 && !zero) *rd |= SLOT(sl);
+    }
+    size_t ml = strlen(insn->mnemonic);
+    int scalar = ml >= 2 && (strcmp(insn->mnemonic + ml - 2, "ss") == 0 || strcmp(insn->mnemonic + ml - 2, "sd") == 0);
+    int load = (insn->id == X86_INS_MOVSS || insn->id == X86_INS_MOVSD) && x->op_count == 2 && x->operands[1].type == X86_OP_MEM;
+    for (int i = 0; i < nw; i++) {
+        int sl = slot_of(w[i], &bytes);
+        if (sl < 0) continue;
+        if (sl < 32 ? bytes >= 4 : (!scalar || load)) *wr |= SLOT(sl);
+    }
+    *wr &= ~*rd | (zero ? ~0ull : 0);
+}
+
+/* Whether the code from `start` reads none of the `pending` registers before overwriting them,
+   on every path (both ways of a conditional branch, through direct jumps), within a budget of
+   instructions. A return reads the preserved registers, and the return registers unless
+   `void_ret`; a call reads its argument and preserved registers; anything unclear (an indirect
+   jump, a system call, the budget) counts as a read. */
+static int regs_dead(csh cs, uint64_t start, uint64_t pending, uint64_t seg_start, uint64_t seg_end, int void_ret) {
+    struct { uint64_t addr, pending; } work[32], seen[96];
+    int nwork = 0, nseen = 0, budget = 256, dead = 1;
+    work[nwork].addr = start; work[nwork++].pending = pending;
+    cs_insn *insn = cs_malloc(cs);
+    while (nwork > 0 && dead) {
+        nwork--;
+        uint64_t a = work[nwork].addr, p = work[nwork].pending;
+        while (p != 0) {
+            int again = 0;
+            for (int i = 0; i < nseen; i++) if (seen[i].addr == a && (seen[i].pending & p) == p) again = 1;
+            if (again) break; /* explored from here with at least these registers */
+            if (nseen == 96 || --budget < 0 || a < seg_start || a >= seg_end) { dead = 0; break; }
+            seen[nseen].addr = a; seen[nseen++].pending = p;
+            const uint8_t *code = (const uint8_t *)(uintptr_t)a;
+            size_t left = seg_end - a;
+            uint64_t next = a;
+            if (!cs_disasm_iter(cs, &code, &left, &next, insn)) { dead = 0; break; }
+            const cs_x86 *x = &insn->detail->x86;
+            uint64_t rd, wr;
+            access_of(cs, insn, &rd, &wr);
+            if (insn->id == X86_INS_RET) { if (p & (void_ret ? PRESERVED : RETURN_READS)) dead = 0; break; }
+            int direct = x->op_count == 1 && x->operands[0].type == X86_OP_IMM;
+            if (insn->id == X86_INS_CALL) {
+                uint64_t reads = direct ? callee_reads(cs, (uint64_t)x->operands[0].imm, seg_start, seg_end) : CALL_READS;
+                if (p & (rd | reads)) dead = 0;
+                break;
+            }
+            /* A tail call (jmp to a stub): the callee's arguments, then its own return. */
+            if (insn->id == X86_INS_JMP && direct && callee_reads(cs, (uint64_t)x->operands[0].imm, seg_start, seg_end) != CALL_READS) {
+                if (p & callee_reads(cs, (uint64_t)x->operands[0].imm, seg_start, seg_end)) dead = 0;
+                break;
+            }
+            if (p & rd) { dead = 0; break; }
+            p &= ~wr;
+            int jump = cs_insn_group(cs, insn, CS_GRP_JUMP);
+            if (jump && !direct) { dead = 0; break; }
+            if (insn->id == X86_INS_JMP) { a = (uint64_t)x->operands[0].imm; continue; }
+            if (jump) {
+                if (nwork == 32) { dead = 0; break; }
+                work[nwork].addr = (uint64_t)x->operands[0].imm; work[nwork++].pending = p;
+            } else if (cs_insn_group(cs, insn, CS_GRP_INT) || cs_insn_group(cs, insn, CS_GRP_IRET) ||
+                       insn->id == X86_INS_SYSCALL || insn->id == X86_INS_UD2 || insn->id == X86_INS_HLT) {
+                dead = 0;
+                break;
+            }
+            a = next;
+        }
+    }
+    cs_free(insn, 1);
+    return dead;
+}
+
+/* The value kinds of the loop's body, per register. */
+enum { V_INV = 0 /* not written in the body */, V_OLD /* M's value */, V_RES /* old op e */,
+       V_FOLD /* M's value, as a float or double */, V_FRES /* old op e, in an xmm */ };
+
+/* Whether the function holding `addr` is one of gcc's outlined OpenMP bodies (main._omp_fn.0),
+   which return nothing: their `ret` reads no return register. */
+static int in_outlined_body(uintptr_t addr) {
+    const char *n = cape_symbol_name((const void *)addr, NULL);
+    return n && strstr(n, "._omp_fn.") != NULL;
+}
+
+/* Fills the cas fields of site `s` (a lock cmpxchg whose memory operand is decoded) when it is the
+   exchange of such a loop (see above). */
+static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64_t seg_end, site_t *s) {
+    const cs_x86 *x = &insn->detail->x86;
+    int w = s->width, bytes;
+    if (x->op_count != 2 || x->operands[1].type != X86_OP_REG) return;
+    int new_slot = slot_of(x->operands[1].reg, &bytes);
+    if (new_slot < 0 || new_slot >= 32 || bytes != w) return;
+    cs_insn *in = cs_malloc(cs);
+    uint64_t end = insn->address + insn->size;
+    /* jne T right after, and the retry path: T: mov %eax, OLD; jmp H (or T = H, OLD = eax). */
+    const uint8_t *code = (const uint8_t *)(uintptr_t)end;
+    size_t left = seg_end - end;
+    uint64_t a = end;
+    if (!cs_disasm_iter(cs, &code, &left, &a, in) || in->id != X86_INS_JNE || in->detail->x86.operands[0].type != X86_OP_IMM) goto out;
+    uint64_t success = a, head = (uint64_t)in->detail->x86.operands[0].imm;
+    int old_slot = REG_RAX;
+    if (head < seg_start || head >= seg_end) goto out;
+    code = (const uint8_t *)(uintptr_t)head; left = seg_end - head; a = head;
+    if (cs_disasm_iter(cs, &code, &left, &a, in) && in->id == X86_INS_MOV && in->detail->x86.op_count == 2 &&
+        in->detail->x86.operands[0].type == X86_OP_REG && in->detail->x86.operands[1].type == X86_OP_REG) {
+        int sb, db;
+        int src = slot_of(in->detail->x86.operands[1].reg, &sb), dst = slot_of(in->detail->x86.operands[0].reg, &db);
+        if (src == REG_RAX && sb >= w && dst >= 0 && dst < 32 && db >= w && cs_disasm_iter(cs, &code, &left, &a, in) &&
+            in->id == X86_INS_JMP && in->detail->x86.operands[0].type == X86_OP_IMM) {
+            old_slot = dst;
+            head = (uint64_t)in->detail->x86.operands[0].imm;
+        }
+    }
+    if (head >= insn->address || insn->address - head > 96 || head < seg_start) goto out;
+
+    /* The body, H to the cmpxchg, straight-line, evaluated on kinds of values. */
+    uint8_t kind[48] = { 0 };
+    kind[old_slot] = V_OLD;
+    uint64_t pinned = 0; /* the operand's registers: the body must not change them after their use */
+    int op = 0;
+    code = (const uint8_t *)(uintptr_t)head; left = insn->address - head; a = head;
+    s->source = -1; s->xmm = -1; s->src_mem = 0; s->multiplier = 1; s->imm = 0;
+    while (a < insn->address) {
+        if (!cs_disasm_iter(cs, &code, &left, &a, in)) goto out;
+        const cs_x86 *y = &in->detail->x86;
+        uint64_t rd, wr;
+        access_of(cs, in, &rd, &wr);
+        (void)rd;
+        if (wr & pinned) goto out;
+        const cs_x86_op *o0 = &y->operands[0], *o1 = &y->operands[1];
+        int d = -1, db = 0, sr = -1, sbytes = 0;
+        if (y->op_count >= 1 && o0->type == X86_OP_REG) d = slot_of(o0->reg, &db);
+        if (y->op_count >= 2 && o1->type == X86_OP_REG) sr = slot_of(o1->reg, &sbytes);
+        if (d < 0) goto out;
+        /* The operand e: an unchanged register, an immediate or memory at an unchanged address. */
+        #define TAKE_OPERAND(opnd, gpr_ok, xmm_ok) do { \
+            const cs_x86_op *e_ = (opnd); int eb_; \
+            if (e_->type == X86_OP_IMM) s->imm = e_->imm; \
+            else if (e_->type == X86_OP_REG) { \
+                int es_ = slot_of(e_->reg, &eb_); \
+                if (es_ < 0 || kind[es_] != V_INV || eb_ == 0 || (es_ < 32 ? !(gpr_ok) : !(xmm_ok))) goto out; \
+                if (es_ < 32) s->source = (int8_t)es_; else s->xmm = (int8_t)(es_ - 32); \
+                pinned |= SLOT(es_); \
+            } else if (e_->type == X86_OP_MEM && e_->mem.segment == X86_REG_INVALID && e_->size == w) { \
+                int hb_; \
+                s->src_mem = 1; s->src_scale = (uint8_t)e_->mem.scale; s->src_disp = e_->mem.disp; \
+                if (e_->mem.base == X86_REG_RIP) { s->src_base = -2; s->src_disp += (int64_t)(in->address + in->size); } \
+                else if (e_->mem.base == X86_REG_INVALID) s->src_base = -1; \
+                else if ((s->src_base = (int8_t)greg_of(e_->mem.base, &hb_)) < 0 || hb_ || kind[s->src_base] != V_INV) goto out; \
+                else pinned |= SLOT(s->src_base); \
+                if (e_->mem.index == X86_REG_INVALID) s->src_index = -1; \
+                else if ((s->src_index = (int8_t)greg_of(e_->mem.index, &hb_)) < 0 || hb_ || kind[s->src_index] != V_INV) goto out; \
+                else pinned |= SLOT(s->src_index); \
+            } else goto out; \
+        } while (0)
+        switch (in->id) {
+        case X86_INS_MOV: case X86_INS_MOVZX: case X86_INS_MOVSX: case X86_INS_MOVSXD:
+            /* A copy of a value of M or of the result. */
+            if (y->op_count != 2 || d >= 32 || sr < 0 || sr >= 32 || db < w || sbytes < w ||
+                (kind[sr] != V_OLD && kind[sr] != V_RES)) goto out;
+            kind[d] = kind[sr];
+            break;
+        case X86_INS_LEA: {
+            /* lea d(OLD, X, k): OLD + X * k + d */
+            const x86_op_mem *m = &o1->mem;
+            int hb, b = m->base == X86_REG_INVALID ? -1 : greg_of(m->base, &hb);
+            int ix = m->index == X86_REG_INVALID ? -1 : greg_of(m->index, &hb);
+            if (op || d >= 32 || db < w || m->segment != X86_REG_INVALID || m->base == X86_REG_RIP) goto out;
+            int other, scale = m->scale;
+            if (m->disp == 0 && ix >= 0 && kind[ix] == V_OLD && (b < 0 || kind[b] == V_OLD)) {
+                /* lea (OLD, OLD, k) or lea (, OLD, k): a multiplication by 1 + k or k */
+                s->imm = scale + (b >= 0);
+                op = CAPE_ATOMIC_MUL;
+                kind[d] = V_RES;
+                break;
+            }
+            if (b >= 0 && kind[b] == V_OLD) other = ix;
+            else if (ix >= 0 && kind[ix] == V_OLD && scale == 1) { other = b; scale = 1; }
+            else goto out;
+            if (other >= 0 && kind[other] != V_INV) goto out;
+            if (other >= 0) { s->source = (int8_t)other; s->multiplier = scale; pinned |= SLOT(other); }
+            s->imm = m->disp;
+            op = CAPE_ATOMIC_ADD;
+            kind[d] = V_RES;
+            break;
+        }
+        case X86_INS_ADD: case X86_INS_SUB: case X86_INS_AND: case X86_INS_OR: case X86_INS_XOR: case X86_INS_IMUL:
+            if (op || d >= 32 || db < w) goto out;
+            if (in->id == X86_INS_IMUL && y->op_count == 3) {
+                /* imul $k, OLD, NEW */
+                if (sr < 0 || kind[sr] != V_OLD || sbytes < w || y->operands[2].type != X86_OP_IMM) goto out;
+                s->imm = y->operands[2].imm;
+            } else {
+                if (y->op_count != 2 || kind[d] != V_OLD) goto out;
+                TAKE_OPERAND(o1, 1, 0);
+            }
+            op = in->id == X86_INS_ADD ? CAPE_ATOMIC_ADD : in->id == X86_INS_SUB ? CAPE_ATOMIC_SUB :
+                 in->id == X86_INS_AND ? CAPE_ATOMIC_AND : in->id == X86_INS_OR ? CAPE_ATOMIC_OR :
+                 in->id == X86_INS_XOR ? CAPE_ATOMIC_XOR : CAPE_ATOMIC_MUL;
+            kind[d] = V_RES;
+            break;
+        case X86_INS_INC: case X86_INS_DEC:
+            if (op || d >= 32 || db < w || kind[d] != V_OLD) goto out;
+            s->imm = in->id == X86_INS_INC ? 1 : -1;
+            op = CAPE_ATOMIC_ADD;
+            kind[d] = V_RES;
+            break;
+        case X86_INS_MOVD: case X86_INS_MOVQ:
+            if (y->op_count != 2 || sr < 0) goto out;
+            if (d >= 32 && sr < 32 && sbytes == w && (w == 4 || w == 8) && kind[sr] == V_OLD) kind[d] = V_FOLD;
+            else if (d < 32 && sr >= 32 && db == w && kind[sr] == V_FRES) kind[d] = V_RES;
+            else goto out;
+            break;
+        case X86_INS_ADDSS: case X86_INS_SUBSS: case X86_INS_MULSS: case X86_INS_DIVSS:
+        case X86_INS_ADDSD: case X86_INS_SUBSD: case X86_INS_MULSD: case X86_INS_DIVSD: {
+            int dbl = in->id == X86_INS_ADDSD || in->id == X86_INS_SUBSD || in->id == X86_INS_MULSD || in->id == X86_INS_DIVSD;
+            if (op || y->op_count != 2 || d < 32 || kind[d] != V_FOLD || w != (dbl ? 8 : 4)) goto out;
+            if ((in->id == X86_INS_ADDSS || in->id == X86_INS_ADDSD) && sr == d) {
+                /* x + x, gcc's x *= 2: a doubling, the same value as x * 2 in every case */
+                float two = 2.0f;
+                double twod = 2.0;
+                uint32_t b4; uint64_t b8;
+                memcpy(&b4, &two, 4); memcpy(&b8, &twod, 8);
+                s->imm = dbl ? (int64_t)b8 : (int64_t)b4;
+                op = CAPE_ATOMIC_FMUL;
+                kind[d] = V_FRES;
+                break;
+            }
+            TAKE_OPERAND(o1, 0, 1);
+            op = (in->id == X86_INS_ADDSS || in->id == X86_INS_ADDSD) ? CAPE_ATOMIC_FADD :
+                 (in->id == X86_INS_SUBSS || in->id == X86_INS_SUBSD) ? CAPE_ATOMIC_FSUB :
+                 (in->id == X86_INS_MULSS || in->id == X86_INS_MULSD) ? CAPE_ATOMIC_FMUL : CAPE_ATOMIC_FDIV;
+            kind[d] = V_FRES;
+            break;
+        }
+        default:
+            goto out;
+        }
+        #undef TAKE_OPERAND
+    }
+    if (a != insn->address || !op || kind[new_slot] != V_RES || kind[REG_RAX] != V_OLD) goto out;
+    /* Everything the loop computed holds M's value or the result: dead once it succeeded. */
+    uint64_t pending = SLOT(REG_RAX);
+    for (int k = 0; k < 48; k++) if (kind[k] != V_INV) pending |= SLOT(k);
+    if (!regs_dead(cs, success, pending, seg_start, seg_end, in_outlined_body((uintptr_t)insn->address))) goto out;
+    s->op = (uint8_t)op;
+    s->cas = 1;
+    s->head = (uintptr_t)head;
+out:
+    cs_free(in, 1);
+}
+
 /* Decodes the memory operand of site `s` (has_mem), and fills its local-update fields when the
    instruction is one (see the top). */
 static void classify(csh cs, const cs_insn *insn, const uint8_t *after, size_t left, uint64_t seg_start, uint64_t seg_end, site_t *s) {
     const cs_x86 *x = &insn->detail->x86;
     s->op = CAPE_ATOMIC_SERIAL;
     s->has_mem = 0;
+    s->cas = 0;
     const cs_x86_op *m = NULL;
     for (int k = 0; k < x->op_count; k++) if (x->operands[k].type == X86_OP_MEM) m = &x->operands[k];
     if (!m || m->mem.segment != X86_REG_INVALID) return;
@@ -199,6 +579,7 @@ static void classify(csh cs, const cs_insn *insn, const uint8_t *after, size_t l
     case X86_INS_AND: op = CAPE_ATOMIC_AND; break;
     case X86_INS_OR: op = CAPE_ATOMIC_OR; break;
     case X86_INS_XOR: op = CAPE_ATOMIC_XOR; break;
+    case X86_INS_CMPXCHG: if (x->op_count == 2 && m == &x->operands[0]) classify_cas(cs, insn, seg_start, seg_end, s); return;
     default: return;
     }
     int unary = op == CAPE_ATOMIC_INC || op == CAPE_ATOMIC_DEC;
@@ -231,6 +612,9 @@ static cape_atomic_record_t *records;
 static uint32_t record_cap, record_count;
 static uint32_t *record_slots; /* open addressing: record index + 1, 0 empty */
 static volatile int record_lock;
+/* The floating-point updates, in the order the rank performed them (under the record lock). */
+static cape_atomic_log_t *log_entries;
+static uint32_t log_cap, log_count;
 static int local_updates = 1;
 
 void cape_atomics_local(int on) { local_updates = on; }
@@ -270,6 +654,19 @@ void cape_atomics_records_reset(void) {
     /* Removing from an open-addressed table leaves holes in probe chains: clear it whole when many. */
     if (record_count > record_cap / 8) memset(record_slots, 0, (size_t)record_cap * 2 * sizeof(uint32_t));
     record_count = 0;
+    log_count = 0;
+}
+
+int cape_atomics_log_init(void *memory, size_t bytes) {
+    log_entries = memory;
+    log_cap = (uint32_t)(bytes / sizeof(cape_atomic_log_t));
+    log_count = 0;
+    return log_cap > 0 ? 0 : -1;
+}
+
+const cape_atomic_log_t *cape_atomics_log(uint32_t *count) {
+    *count = log_count;
+    return log_entries;
 }
 
 static uint64_t width_mask(int w) { return w == 8 ? ~0ull : (1ull << (8 * w)) - 1; }
@@ -325,7 +722,7 @@ static cape_atomic_record_t *record_of(uintptr_t a, int width, int op) {
     r->width = (uint8_t)width;
     r->op = (uint8_t)op;
     r->mixed = 0;
-    r->operand = op == CAPE_ATOMIC_AND ? width_mask(width) : 0;
+    r->operand = op == CAPE_ATOMIC_AND ? width_mask(width) : op == CAPE_ATOMIC_MUL ? 1 : 0;
     r->before = load_width(a, width);
     return r;
 }
@@ -368,6 +765,114 @@ static int update_locally(const site_t *s, ucontext_t *uc) {
     default: r->operand ^= v; break;
     }
     __atomic_store_n(&record_lock, 0, __ATOMIC_RELEASE);
+    return 0;
+}
+
+/* a op e in float or double arithmetic, with the program's rounding mode and denormal flags (a
+   signal handler starts with the default ones). */
+static uint64_t fp_apply(int op, int w, uint64_t a, uint64_t e, uint32_t mxcsr) {
+    uint32_t saved;
+    __asm__ volatile("stmxcsr %0" : "=m"(saved));
+    __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr) : "memory");
+    uint64_t out;
+    if (w == 4) {
+        volatile float x, y, r;
+        uint32_t xa = (uint32_t)a, ye = (uint32_t)e, rr;
+        memcpy((void *)&x, &xa, 4); memcpy((void *)&y, &ye, 4);
+        switch (op) {
+        case CAPE_ATOMIC_FADD: r = x + y; break;
+        case CAPE_ATOMIC_FSUB: r = x - y; break;
+        case CAPE_ATOMIC_FMUL: r = x * y; break;
+        default: r = x / y; break;
+        }
+        memcpy(&rr, (const void *)&r, 4);
+        out = rr;
+    } else {
+        volatile double x, y, r;
+        memcpy((void *)&x, &a, 8); memcpy((void *)&y, &e, 8);
+        switch (op) {
+        case CAPE_ATOMIC_FADD: r = x + y; break;
+        case CAPE_ATOMIC_FSUB: r = x - y; break;
+        case CAPE_ATOMIC_FMUL: r = x * y; break;
+        default: r = x / y; break;
+        }
+        memcpy(&out, (const void *)&r, 8);
+    }
+    __asm__ volatile("ldmxcsr %0" : : "m"(saved) : "memory");
+    return out;
+}
+
+static int cas_width(uintptr_t a, int w, uint64_t *expected, uint64_t desired) {
+    switch (w) {
+    case 1: { uint8_t e = (uint8_t)*expected; int ok = __atomic_compare_exchange_n((uint8_t *)a, &e, (uint8_t)desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); *expected = e; return ok; }
+    case 2: { uint16_t e = (uint16_t)*expected; int ok = __atomic_compare_exchange_n((uint16_t *)a, &e, (uint16_t)desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); *expected = e; return ok; }
+    case 4: { uint32_t e = (uint32_t)*expected; int ok = __atomic_compare_exchange_n((uint32_t *)a, &e, (uint32_t)desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); *expected = e; return ok; }
+    default: return __atomic_compare_exchange_n((uint64_t *)a, expected, desired, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+}
+
+/* Records and performs the update of a compare-exchange loop (site->cas), then leaves the
+   registers as the successful exchange would. Returns 0, or -1 when the table or the log is full. */
+static int update_cas(const site_t *s, ucontext_t *uc) {
+    greg_t *g = uc->uc_mcontext.gregs;
+    uintptr_t a = effective_address(s, g);
+    int w = s->width;
+    uint64_t m = width_mask(w);
+    uint64_t v;
+    if (s->src_mem) {
+        uintptr_t e = (uintptr_t)s->src_disp;
+        if (s->src_base >= 0) e += (uintptr_t)g[s->src_base];
+        if (s->src_index >= 0) e += (uintptr_t)g[s->src_index] * s->src_scale;
+        v = load_width(e, w);
+    } else if (s->xmm >= 0) {
+        const uint32_t *x = uc->uc_mcontext.fpregs->_xmm[s->xmm].element;
+        v = w == 8 ? (uint64_t)x[0] | (uint64_t)x[1] << 32 : x[0];
+    } else {
+        v = (uint64_t)s->imm + (s->source >= 0 ? (uint64_t)g[s->source] * (uint64_t)s->multiplier : 0);
+    }
+    v &= m;
+    int floating = s->op >= CAPE_ATOMIC_FADD && s->op <= CAPE_ATOMIC_FDIV;
+    int cls = floating ? CAPE_ATOMIC_LOGGED : s->op;
+    if (cls == CAPE_ATOMIC_SUB) { v = (0 - v) & m; cls = CAPE_ATOMIC_ADD; }
+    while (__atomic_exchange_n(&record_lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();
+    cape_atomic_record_t *r = record_of(a, w, cls);
+    if (!r || (floating && log_count == log_cap)) { __atomic_store_n(&record_lock, 0, __ATOMIC_RELEASE); return -1; }
+    if (r->op == CAPE_ATOMIC_SERIAL) {
+        r->op = (uint8_t)cls;
+        r->operand = cls == CAPE_ATOMIC_AND ? m : cls == CAPE_ATOMIC_MUL ? 1 : 0;
+    }
+    if (r->op != cls || r->width != w) r->mixed |= CAPE_ATOMIC_SEVERAL_CLASSES;
+    uint32_t mxcsr = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0x1F80;
+    uint64_t cur = load_width(a, w), next;
+    do {
+        switch (cls) {
+        case CAPE_ATOMIC_ADD: next = (cur + v) & m; break;
+        case CAPE_ATOMIC_MUL: next = (cur * v) & m; break;
+        case CAPE_ATOMIC_AND: next = cur & v; break;
+        case CAPE_ATOMIC_OR: next = cur | v; break;
+        case CAPE_ATOMIC_XOR: next = cur ^ v; break;
+        default: next = fp_apply(s->op, w, cur, v, mxcsr); break;
+        }
+    } while (!cas_width(a, w, &cur, next));
+    switch (cls) {
+    case CAPE_ATOMIC_ADD: r->operand = (r->operand + v) & m; break;
+    case CAPE_ATOMIC_MUL: r->operand = (r->operand * v) & m; break;
+    case CAPE_ATOMIC_AND: r->operand &= v; break;
+    case CAPE_ATOMIC_OR: r->operand |= v; break;
+    case CAPE_ATOMIC_XOR: r->operand ^= v; break;
+    default: {
+        cape_atomic_log_t *l = &log_entries[log_count++];
+        l->operand = v;
+        l->record = (uint32_t)(r - records);
+        l->op = s->op;
+        break;
+    }
+    }
+    __atomic_store_n(&record_lock, 0, __ATOMIC_RELEASE);
+    /* A successful cmpxchg: the accumulator held M's value, the comparison was equal. */
+    g[REG_RAX] = (greg_t)(((uint64_t)g[REG_RAX] & ~m) | cur);
+    if (w == 4) g[REG_RAX] = (greg_t)cur;
+    g[REG_EFL] = (greg_t)(((uint64_t)g[REG_EFL] & ~(uint64_t)0x8D5) | 0x44); /* CF PF AF ZF SF OF: ZF, PF */
     return 0;
 }
 
@@ -426,8 +931,8 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
         return;
     }
     if (s && !stepping && s->op != CAPE_ATOMIC_SERIAL && local_updates && cape_swift_atomic_local()) {
-        if (update_locally(s, uc) != 0)
-            cape_die_in_signal("more than the record table holds of variables were updated atomically between two synchronization points (add a barrier)");
+        if ((s->cas ? update_cas(s, uc) : update_locally(s, uc)) != 0)
+            cape_die_in_signal("more variables, or more floating-point updates, than the record table and log hold were updated atomically between two synchronization points (add a barrier)");
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
         return;
     }
@@ -462,7 +967,13 @@ long cape_atomics_install(void) {
     csh cs;
     if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK) { snprintf(sweep_err, sizeof sweep_err, "cannot start the disassembler"); return -1; }
     cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
+    names = cs;
+    dl_iterate_phdr(find_plt, NULL);
     cs_insn *insn = cs_malloc(cs);
+    /* Where direct jumps land: a compare-exchange loop that some jump enters between its head and
+       its cmpxchg does not compute its new value from the head (it stays team-wide). */
+    uint64_t *targets = NULL;
+    size_t ntargets = 0, cap_targets = 0;
     /* displacement offsets, per site, for the copies */
     size_t cap_disp = 0;
     uint8_t *disp_off = NULL, *disp_size = NULL;
@@ -483,6 +994,16 @@ long cape_atomics_install(void) {
             }
             if (undecoded != UINT64_MAX && insn->address > undecoded + 64) undecoded = UINT64_MAX;   /* back in step */
             const cs_x86 *x = &insn->detail->x86;
+            if ((cs_insn_group(cs, insn, CS_GRP_JUMP) || insn->id == X86_INS_CALL) && x->op_count == 1 &&
+                x->operands[0].type == X86_OP_IMM) {
+                if (ntargets == cap_targets) {
+                    cap_targets = cap_targets ? cap_targets * 2 : 1024;
+                    uint64_t *n = realloc(targets, cap_targets * sizeof *targets);
+                    if (!n) { cap_targets = ntargets; continue; }
+                    targets = n;
+                }
+                targets[ntargets++] = (uint64_t)x->operands[0].imm;
+            }
             int candidate = insn->id == X86_INS_MFENCE || x->prefix[0] == X86_PREFIX_LOCK || insn->id == X86_INS_XCHG;
             if (candidate && undecoded != UINT64_MAX) {
                 snprintf(sweep_err, sizeof sweep_err, "the disassembler cannot decode the program's code at %#lx, just before "
@@ -540,6 +1061,13 @@ long cape_atomics_install(void) {
     }
     cs_free(insn, 1);
     cs_close(&cs);
+    for (size_t i = 0; i < nsites; i++) {
+        site_t *s = &sites[i];
+        if (!s->cas) continue;
+        for (size_t k = 0; k < ntargets; k++)
+            if (targets[k] > s->head && targets[k] <= s->addr) { s->cas = 0; s->op = CAPE_ATOMIC_SERIAL; break; }
+    }
+    free(targets);
     if (nsites == 0) { free(disp_off); free(disp_size); return 0; }
 
     /* The copies must lie within 2 GiB of the code for rip-relative operands: just below it. */

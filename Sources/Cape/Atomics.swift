@@ -8,14 +8,21 @@ import CapeCore
 import Glibc
 
 enum AtomicUpdates {
-    /// Segment record tag (RegionHeap's are 1-3, ThreadPrivate's 4).
+    /// Segment record tags (RegionHeap's are 1-3, ThreadPrivate's 4): the records, and the log of
+    /// floating-point updates, which refers to them by index.
     static let tag: UInt64 = 5
+    static let logTag: UInt64 = 6
 
     /// At start: the record table, in runtime memory; CAPE_ATOMICS=serial turns the path off.
     static func setUp(local: Bool) {
         let bytes = 8 << 20
         if cape_atomics_records_init(cape_reserve(bytes, "atomic update records"), bytes) != 0 {
             fatal("cannot prepare the table of atomic updates")
+        }
+        // Reserved, not committed: a page is used when the log first reaches it.
+        let logBytes = 256 << 20
+        if cape_atomics_log_init(cape_reserve(logBytes, "the log of floating-point atomic updates"), logBytes) != 0 {
+            fatal("cannot prepare the log of atomic updates")
         }
         cape_atomics_local(local ? 1 : 0)
     }
@@ -31,8 +38,19 @@ enum AtomicUpdates {
         out.storeBytes(of: tag, as: UInt64.self)
         out.storeBytes(of: UInt64(body), toByteOffset: 8, as: UInt64.self)
         memcpy(out + 16, records, body)
+        var logCount: UInt32 = 0
+        let log = cape_atomics_log(&logCount)!
+        var used = 16 + body
+        if logCount > 0 {
+            let logBody = Int(logCount) * AtomicRecord.logBytes
+            if used + 16 + logBody > room { fatal("the atomic updates of a region do not fit the channel (raise CAPE_CHANNEL_GB)") }
+            (out + used).storeBytes(of: logTag, as: UInt64.self)
+            (out + used).storeBytes(of: UInt64(logBody), toByteOffset: 8, as: UInt64.self)
+            memcpy(out + used + 16, log, logBody)
+            used += 16 + logBody
+        }
         cape_atomics_records_reset()
-        return 16 + body
+        return used
     }
 
     /// The merged value of every address the ranks updated locally since the last sync point; the
@@ -41,7 +59,9 @@ enum AtomicUpdates {
         var perRank: [[AtomicRecord]] = []
         for s in segments {
             var mine: [AtomicRecord] = []
-            for r in RegionHeap.records(s) where r.tag == tag { mine += AtomicRecord.parse(r.body, bytes: r.bytes) }
+            let records = RegionHeap.records(s)
+            for r in records where r.tag == tag { mine += AtomicRecord.parse(r.body, bytes: r.bytes) }
+            for r in records where r.tag == logTag { AtomicRecord.parseLog(r.body, bytes: r.bytes, into: &mine) }
             perRank.append(mine)
         }
         guard perRank.contains(where: { !$0.isEmpty }) else { return [] }
@@ -63,7 +83,7 @@ enum AtomicUpdates {
             switch error {
             case let .severalClasses(a, rank):
                 fatalEverywhere("rank \(rank) updated \(Region.describe(address: UInt(a))) atomically with different operators "
-                    + "(+ or -, &, |, ^) between two synchronization points, which is not supported yet (set CAPE_ATOMICS=serial)")
+                    + "(+ or -, *, &, |, ^, floating point) between two synchronization points, which is not supported yet (set CAPE_ATOMICS=serial)")
             case let .serialAndLocal(a):
                 fatalEverywhere("\(Region.describe(address: UInt(a))) was updated atomically both by updates and by a capture, compare or "
                     + "exchange form between two synchronization points, which is not supported yet (set CAPE_ATOMICS=serial)")

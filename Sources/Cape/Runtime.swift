@@ -140,8 +140,9 @@ func capeSwiftStart() {
         trace(1, "\(n) atomic instructions in the program: \(local) update locally, \(n - Int(local)) run team-wide")
         if Runtime.settings.trace >= 2 && Runtime.rank == 0 {
             cape_atomics_report { addr, op, width, mnemonic in
-                let what = ["serial", "add", "sub", "inc", "dec", "and", "or", "xor", "fence"][Int(op)]
-                let verdict = op == 0 ? "team-wide" : op == 8 ? "fence" : "local \(what), \(width) bytes"
+                let what = ["serial", "add", "sub", "inc", "dec", "and", "or", "xor", "fence", "mul", "add", "sub", "mul", "div"][Int(op)]
+                let floating = op >= 10 ? (width == 4 ? ", float" : ", double") : ""
+                let verdict = op == 0 ? "team-wide" : op == 8 ? "fence" : "local \(what), \(width) bytes\(floating)"
                 cape_write_err("cape[0]: atomic at 0x\(String(addr, radix: 16)) (\(symbol(addr))): \(verdict) [\(String(cString: mnemonic!))]\n")
             }
         }

@@ -1,12 +1,21 @@
 // Combining the atomic updates that ranks performed locally (see Sources/CCapeShim/atomics.c):
 // each rank reports, per address, its operator class and folded operand; every rank replays the
 // reports in rank order on the value the address had before, so all ranks compute the same value,
-// the one a serial order of the updates gives (exact for integers: addition modulo 2^width, and,
-// or, xor). An address that a rank updated with several operator classes, or that a team-wide
+// the one a serial order of the updates gives (exact for integers: addition and multiplication
+// modulo 2^width, and, or, xor). Floating-point updates do not fold (a sum of deltas rounds
+// differently from the updates one at a time): each rank reports every one, in the order it ran
+// them, and the merge applies rank 0's in order, then rank 1's, and so on. An address that a rank updated with several operator classes, or that a team-wide
 // atomic (a capture, a compare-exchange) also wrote, cannot be merged this way: that is reported.
 
 public struct AtomicRecord: Equatable, Sendable {
-    public enum Op: UInt8, Sendable { case add = 1, and = 5, or = 6, xor = 7 }
+    public enum Op: UInt8, Sendable { case add = 1, and = 5, or = 6, xor = 7, mul = 9, logged = 14 }
+    /// One floating-point update of a `logged` record (float or double by the record's width).
+    public struct Step: Equatable, Sendable {
+        public enum Op: UInt8, Sendable { case add = 10, sub = 11, mul = 12, div = 13 }
+        public var op: Op
+        public var operand: UInt64
+        public init(_ op: Op, _ operand: UInt64) { self.op = op; self.operand = operand }
+    }
     public var address: UInt64
     public var width: Int
     /// nil: only a team-wide atomic wrote the address.
@@ -18,11 +27,33 @@ public struct AtomicRecord: Equatable, Sendable {
     public var severalClasses = false
     /// A team-wide atomic wrote the address too.
     public var touchedSerially = false
+    /// The floating-point updates of a `logged` record, in the order the rank performed them.
+    public var steps: [Step] = []
 
     public init(address: UInt64, width: Int, op: Op?, operand: UInt64, before: UInt64,
-                severalClasses: Bool = false, touchedSerially: Bool = false) {
+                severalClasses: Bool = false, touchedSerially: Bool = false, steps: [Step] = []) {
         self.address = address; self.width = width; self.op = op; self.operand = operand; self.before = before
-        self.severalClasses = severalClasses; self.touchedSerially = touchedSerially
+        self.severalClasses = severalClasses; self.touchedSerially = touchedSerially; self.steps = steps
+    }
+
+    /// Bytes one log entry takes (cape_atomic_log_t): operand (u64), record index (u32), op (u8), padding.
+    public static let logBytes = 16
+
+    /// Appends a rank's log entries to the steps of the records they name (`records` as parsed
+    /// from the same segment); a malformed entry marks its record as of several classes.
+    public static func parseLog(_ p: UnsafeRawPointer, bytes: Int, into records: inout [AtomicRecord]) {
+        var off = 0
+        while off + logBytes <= bytes {
+            let index = Int(p.loadUnaligned(fromByteOffset: off + 8, as: UInt32.self))
+            if index < records.count {
+                if let op = Step.Op(rawValue: p.load(fromByteOffset: off + 12, as: UInt8.self)), records[index].op == .logged {
+                    records[index].steps.append(Step(op, p.loadUnaligned(fromByteOffset: off, as: UInt64.self)))
+                } else {
+                    records[index].severalClasses = true
+                }
+            }
+            off += logBytes
+        }
     }
 
     /// Bytes one record takes in a segment (the C layout of cape_atomic_record_t): address,
@@ -70,7 +101,37 @@ public enum AtomicMerge {
         case .and: return value & operand
         case .or: return value | operand
         case .xor: return value ^ operand
+        case .mul: return (value &* operand) & mask(width)
+        case .logged: return value
         }
+    }
+
+    /// The record's floating-point updates applied one at a time, in float or double arithmetic.
+    static func replay(_ steps: [AtomicRecord.Step], on value: UInt64, width: Int) -> UInt64 {
+        if width == 4 {
+            var x = Float(bitPattern: UInt32(truncatingIfNeeded: value))
+            for s in steps {
+                let e = Float(bitPattern: UInt32(truncatingIfNeeded: s.operand))
+                switch s.op {
+                case .add: x = x + e
+                case .sub: x = x - e
+                case .mul: x = x * e
+                case .div: x = x / e
+                }
+            }
+            return UInt64(x.bitPattern)
+        }
+        var x = Double(bitPattern: value)
+        for s in steps {
+            let e = Double(bitPattern: s.operand)
+            switch s.op {
+            case .add: x = x + e
+            case .sub: x = x - e
+            case .mul: x = x * e
+            case .div: x = x / e
+            }
+        }
+        return x.bitPattern
     }
 
     /// The final value of every address that some rank updated locally, from the ranks' records
@@ -79,19 +140,21 @@ public enum AtomicMerge {
     public static func merge(_ perRank: [[AtomicRecord]]) throws(Failure) -> [Result] {
         var state: [UInt64: Result] = [:]
         var serial: Set<UInt64> = []
+        // Folded operands of different classes from different ranks still combine in rank order
+        // (a + then &), but a floating-point log and an integer fold of one address do not.
+        var classes: [UInt64: AtomicRecord.Op] = [:]
         for (rank, records) in perRank.enumerated() {
             for r in records {
                 if r.severalClasses { throw .severalClasses(address: r.address, rank: rank) }
                 if r.touchedSerially { serial.insert(r.address) }
                 guard let op = r.op else { continue }
-                if var s = state[r.address] {
-                    if s.width != r.width { throw .widths(address: r.address) }
-                    s.value = apply(op, s.value, r.operand, width: r.width)
-                    state[r.address] = s
-                } else {
-                    state[r.address] = Result(address: r.address, width: r.width,
-                                              value: apply(op, r.before & mask(r.width), r.operand, width: r.width))
-                }
+                if op == .logged && r.width != 4 && r.width != 8 { throw .widths(address: r.address) }
+                var s = state[r.address] ?? Result(address: r.address, width: r.width, value: r.before & mask(r.width))
+                if s.width != r.width { throw .widths(address: r.address) }
+                if let c = classes[r.address], (c == .logged) != (op == .logged) { throw .severalClasses(address: r.address, rank: rank) }
+                classes[r.address] = op
+                s.value = op == .logged ? replay(r.steps, on: s.value, width: r.width) : apply(op, s.value, r.operand, width: r.width)
+                state[r.address] = s
             }
         }
         if let a = serial.filter({ state[$0] != nil }).min() { throw .serialAndLocal(address: a) }

@@ -30,6 +30,55 @@ struct AtomicMergeTests {
                       AtomicMerge.Result(address: 24, width: 4, value: 0x0F ^ 0xFF ^ 0x01)])
     }
 
+    @Test("products fold modulo the width, in rank order from the value before")
+    func products() throws {
+        let r0 = [AtomicRecord(address: 48, width: 1, op: .mul, operand: 243, before: 7)] // 3^5
+        let r1 = [AtomicRecord(address: 48, width: 1, op: .mul, operand: 27, before: 99)] // 3^3
+        #expect(try AtomicMerge.merge([r0, r1]) == [AtomicMerge.Result(address: 48, width: 1, value: (7 * 6561) & 0xFF)])
+    }
+
+    @Test("floating-point updates replay one at a time in rank order, which rounds as the serial order does and not as a folded sum")
+    func floatingSerialOrder() throws {
+        // 1e8 has a float spacing of 8: each + 4 is a tie that rounds back to 1e8, while the sum of
+        // the deltas (8) would move it.
+        let four = UInt64(Float(4).bitPattern)
+        let before = UInt64(Float(1e8).bitPattern)
+        let r0 = [AtomicRecord(address: 64, width: 4, op: .logged, operand: 0, before: before, steps: [.init(.add, four)])]
+        let r1 = [AtomicRecord(address: 64, width: 4, op: .logged, operand: 0, before: before, steps: [.init(.add, four)])]
+        let m = try AtomicMerge.merge([r0, r1])
+        #expect(m == [AtomicMerge.Result(address: 64, width: 4, value: before)])
+        #expect(Float(1e8) + 8 != Float(1e8))
+        // double: rank 0's operations, then rank 1's, each in its order: ((1 * 3) + 1) / 4 - 0.5
+        let d = { (x: Double) in x.bitPattern }
+        let q0 = [AtomicRecord(address: 72, width: 8, op: .logged, operand: 0, before: d(1), steps: [.init(.mul, d(3))])]
+        let q1 = [AtomicRecord(address: 72, width: 8, op: .logged, operand: 0, before: d(1000),
+                               steps: [.init(.add, d(1)), .init(.div, d(4)), .init(.sub, d(0.5))])]
+        #expect(try AtomicMerge.merge([q0, q1]) == [AtomicMerge.Result(address: 72, width: 8, value: d(0.5))])
+    }
+
+    @Test("a floating-point log and an integer fold of one address are refused")
+    func loggedAndFolded() {
+        let r0 = [AtomicRecord(address: 80, width: 4, op: .logged, operand: 0, before: 0, steps: [.init(.add, 1)])]
+        let r1 = [AtomicRecord(address: 80, width: 4, op: .add, operand: 1, before: 0)]
+        #expect(throws: AtomicMerge.Failure.severalClasses(address: 80, rank: 1)) { try AtomicMerge.merge([r0, r1]) }
+    }
+
+    @Test("log entries read back from their C layout onto the records they name")
+    func parseLog() {
+        let p = UnsafeMutableRawPointer.allocate(byteCount: 48, alignment: 8)
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: 48)
+        for (i, (op, operand, record)) in [(UInt8(10), UInt64(5), UInt32(1)), (13, 6, 1), (10, 7, 0)].enumerated() {
+            p.storeBytes(of: operand, toByteOffset: 16 * i, as: UInt64.self)
+            p.storeBytes(of: record, toByteOffset: 16 * i + 8, as: UInt32.self)
+            p.storeBytes(of: op, toByteOffset: 16 * i + 12, as: UInt8.self)
+        }
+        var records = [AtomicRecord(address: 8, width: 8, op: .add, operand: 1, before: 0),
+                       AtomicRecord(address: 16, width: 8, op: .logged, operand: 0, before: 0)]
+        AtomicRecord.parseLog(p, bytes: 48, into: &records)
+        #expect(records[1].steps == [.init(.add, 5), .init(.div, 6)])
+        #expect(records[0].severalClasses && records[0].steps.isEmpty) // a log entry for a folded record
+    }
+
     @Test("an address a rank updated with several operator classes is refused, naming the rank")
     func severalClasses() {
         let r1 = [AtomicRecord(address: 32, width: 4, op: .add, operand: 1, before: 0, severalClasses: true)]

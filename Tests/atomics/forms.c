@@ -1,13 +1,15 @@
 // Every form of `#pragma omp atomic` on one type T (-DT=int ...), each in a function of its own
 // whose name says the verdict libcape's classifier must give its atomic instructions:
 //   local_<op>_*  : an update whose result is not read: it runs locally and merges (op: add, sub,
-//                   and, or, xor; ++ may be emitted as add or inc, -- as sub, dec or add)
-//   serial_*      : a form whose result is used, or that gcc emits as a compare-exchange loop or an
-//                   exchange: it runs team-wide
+//                   mul, and, or, xor; ++ may be emitted as add or inc, -- as sub, dec or add).
+//                   The update sits in a parallel region, as in a program: the outlined body
+//                   (local_add_plus._omp_fn.0) returns nothing, so its `ret` reads no register
+//                   that a compare-exchange loop leaves its values in
+//   serial_*      : a form whose result is used, or an exchange: it runs team-wide
 //   fence_*       : a flush, which gcc emits as a locked no-op on the stack: a fence, nothing else
-// For floating-point T every update is a compare-exchange loop: all are expected team-wide (the
-// test knows; the names stay those of the integer forms). The functions are never called: only
-// their code is classified, at start.
+// For floating-point, short and char T (and x *= v on every type) an update is a compare-exchange
+// loop (the test knows which form gcc emitted). The functions are never called: only their code
+// is classified, at start.
 #include <omp.h>
 #include <stdio.h>
 
@@ -20,46 +22,76 @@ volatile T sink;
 
 #define NOINLINE __attribute__((noinline, used))
 NOINLINE void local_add_plus(T v) {
-    #pragma omp atomic
-    x += v;
+    #pragma omp parallel
+    {
+        #pragma omp atomic
+        x += v;
+    }
 }
 NOINLINE void local_add_increment(void) {
-    #pragma omp atomic
-    x++;
+    #pragma omp parallel
+    {
+        #pragma omp atomic
+        x++;
+    }
 }
 NOINLINE void local_sub_decrement(void) {
-    #pragma omp atomic update
-    x--;
+    #pragma omp parallel
+    {
+        #pragma omp atomic update
+        x--;
+    }
 }
 NOINLINE void local_sub_minus(T v) {
-    #pragma omp atomic
-    x -= v;
+    #pragma omp parallel
+    {
+        #pragma omp atomic
+        x -= v;
+    }
 }
 NOINLINE void local_add_expression(T v) {
-    #pragma omp atomic update
-    x = x + v * 3;
+    #pragma omp parallel
+    {
+        #pragma omp atomic update
+        x = x + v * 3;
+    }
 }
 NOINLINE void local_add_seq_cst(T v) {
-    #pragma omp atomic seq_cst
-    y += v;
+    #pragma omp parallel
+    {
+        #pragma omp atomic seq_cst
+        y += v;
+    }
 }
 #if !defined(FLOATING)
 NOINLINE void local_and(T v) {
-    #pragma omp atomic
-    x &= v;
+    #pragma omp parallel
+    {
+        #pragma omp atomic
+        x &= v;
+    }
 }
 NOINLINE void local_or(T v) {
-    #pragma omp atomic
-    x |= v;
+    #pragma omp parallel
+    {
+        #pragma omp atomic
+        x |= v;
+    }
 }
 NOINLINE void local_xor(T v) {
-    #pragma omp atomic
-    x ^= v;
+    #pragma omp parallel
+    {
+        #pragma omp atomic
+        x ^= v;
+    }
 }
 #endif
-NOINLINE void serial_multiply(T v) {
-    #pragma omp atomic
-    x *= v;
+NOINLINE void local_mul_multiply(T v) {
+    #pragma omp parallel
+    {
+        #pragma omp atomic
+        x *= v;
+    }
 }
 NOINLINE void serial_capture_after(T v) {
     T c;
@@ -78,6 +110,19 @@ NOINLINE int serial_capture_tested(void) {
     #pragma omp atomic capture
     c = --x;
     return c == 0;
+}
+NOINLINE T serial_capture_returned(void) {
+    T c;
+    #pragma omp atomic capture
+    c = x += 1;
+    return c; // the value is left in the return register: read by the caller
+}
+NOINLINE void serial_reversed_sub(T v) {
+    #pragma omp parallel
+    {
+        #pragma omp atomic
+        x = v - x; // not x op e: its order matters differently
+    }
 }
 NOINLINE void serial_write_seq_cst(T v) {
     #pragma omp atomic write seq_cst

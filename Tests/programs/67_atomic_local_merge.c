@@ -91,7 +91,8 @@ int main(void) {
     for (int i = 0; i < 1000; i++) rs += 1;
     printf("reductions: sum=%ld prod=%lu and=%08x or=%08x xor=%08x dsum=%.2f\n", rs, rprod, rand_, ror, rxor, rd);
 
-    // Floating-point atomic updates from a non-zero start (a compare-exchange loop: team-wide).
+    // Floating-point atomic updates from a non-zero start (a compare-exchange loop, run locally and
+    // replayed in rank order).
     #pragma omp parallel for
     for (int i = 0; i < 400; i++) {
         #pragma omp atomic

@@ -213,9 +213,15 @@ enum cape_atomic_op {
     CAPE_ATOMIC_ADD = 1, CAPE_ATOMIC_SUB = 2, CAPE_ATOMIC_INC = 3, CAPE_ATOMIC_DEC = 4,
     CAPE_ATOMIC_AND = 5, CAPE_ATOMIC_OR = 6, CAPE_ATOMIC_XOR = 7,
     CAPE_ATOMIC_FENCE = 8,  /* a locked no-op (lock or $0, (%rsp)): a memory fence */
+    CAPE_ATOMIC_MUL = 9,    /* integer multiplication (a compare-exchange loop), folded modulo 2^width */
+    /* Floating-point updates (compare-exchange loops of float or double, by width): they do not
+       fold, each one goes to the rank's log in the order it ran. */
+    CAPE_ATOMIC_FADD = 10, CAPE_ATOMIC_FSUB = 11, CAPE_ATOMIC_FMUL = 12, CAPE_ATOMIC_FDIV = 13,
+    CAPE_ATOMIC_LOGGED = 14, /* a record's class: floating-point updates, each in the log */
 };
 /* What the rank did to one address since its last sync point: the operator class (ADD for add,
-   sub, inc and dec; AND, OR, XOR), the folded operand, and the value before its first update. */
+   sub, inc and dec; MUL, AND, OR, XOR; LOGGED for floating point), the folded operand (none for
+   LOGGED), and the value before its first update. */
 typedef struct cape_atomic_record {
     uint64_t address;
     uint64_t operand;
@@ -227,7 +233,17 @@ _Static_assert(sizeof(cape_atomic_record_t) == 32, "records travel in segments a
    (op SERIAL when nothing else did). */
 #define CAPE_ATOMIC_SEVERAL_CLASSES 1
 #define CAPE_ATOMIC_TOUCHED_SERIALLY 2
+/* One floating-point update, in the order the rank performed it: its record's index, the
+   operator (CAPE_ATOMIC_FADD ... FDIV) and the operand's bits (float or double by the record's width). */
+typedef struct cape_atomic_log {
+    uint64_t operand;
+    uint32_t record;
+    uint8_t op, pad[3];
+} cape_atomic_log_t;
+_Static_assert(sizeof(cape_atomic_log_t) == 16, "the log travels in segments as it is");
 int cape_atomics_records_init(void *memory, size_t bytes);
+int cape_atomics_log_init(void *memory, size_t bytes);
+const cape_atomic_log_t *cape_atomics_log(uint32_t *count);
 const cape_atomic_record_t *cape_atomics_records(uint32_t *count);
 /* A copy of the records so far, taken while other local threads may add to them. */
 uint32_t cape_atomics_copy_records(cape_atomic_record_t *out, uint32_t cap);
