@@ -301,7 +301,10 @@ static void access_of(csh cs, const cs_insn *insn, uint64_t *rd, uint64_t *wr) {
         if (sl >= 0 && !zero) *rd |= SLOT(sl);
     }
     size_t ml = strlen(insn->mnemonic);
-    int scalar = ml >= 2 && (strcmp(insn->mnemonic + ml - 2, "ss") == 0 || strcmp(insn->mnemonic + ml - 2, "sd") == 0);
+    /* A scalar SSE operation keeps the rest of its destination, so it does not define the register;
+       its AVX form (three operands) takes the rest from its first source and does. */
+    int scalar = ml >= 2 && (strcmp(insn->mnemonic + ml - 2, "ss") == 0 || strcmp(insn->mnemonic + ml - 2, "sd") == 0) &&
+                 !(insn->mnemonic[0] == 'v' && x->op_count == 3);
     int load = (insn->id == X86_INS_MOVSS || insn->id == X86_INS_MOVSD) && x->op_count == 2 && x->operands[1].type == X86_OP_MEM;
     for (int i = 0; i < nw; i++) {
         int sl = slot_of(w[i], &bytes);
@@ -503,7 +506,7 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
             op = CAPE_ATOMIC_ADD;
             kind[d] = V_RES;
             break;
-        case X86_INS_MOVD: case X86_INS_MOVQ:
+        case X86_INS_MOVD: case X86_INS_MOVQ: case X86_INS_VMOVD: case X86_INS_VMOVQ:
             if (y->op_count != 2 || sr < 0) goto out;
             if (d >= 32 && sr < 32 && sbytes == w && (w == 4 || w == 8) && kind[sr] == V_OLD) kind[d] = V_FOLD;
             else if (d < 32 && sr >= 32 && db == w && kind[sr] == V_FRES) kind[d] = V_RES;
@@ -528,6 +531,35 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
             op = (in->id == X86_INS_ADDSS || in->id == X86_INS_ADDSD) ? CAPE_ATOMIC_FADD :
                  (in->id == X86_INS_SUBSS || in->id == X86_INS_SUBSD) ? CAPE_ATOMIC_FSUB :
                  (in->id == X86_INS_MULSS || in->id == X86_INS_MULSD) ? CAPE_ATOMIC_FMUL : CAPE_ATOMIC_FDIV;
+            kind[d] = V_FRES;
+            break;
+        }
+        case X86_INS_VADDSS: case X86_INS_VSUBSS: case X86_INS_VMULSS: case X86_INS_VDIVSS:
+        case X86_INS_VADDSD: case X86_INS_VSUBSD: case X86_INS_VMULSD: case X86_INS_VDIVSD: {
+            /* The AVX forms (-march=native): dest = src1 op src2, dest any register. */
+            int dbl = in->id == X86_INS_VADDSD || in->id == X86_INS_VSUBSD || in->id == X86_INS_VMULSD || in->id == X86_INS_VDIVSD;
+            int add = in->id == X86_INS_VADDSS || in->id == X86_INS_VADDSD;
+            int mul = in->id == X86_INS_VMULSS || in->id == X86_INS_VMULSD;
+            if (op || y->op_count != 3 || d < 32 || w != (dbl ? 8 : 4)) goto out;
+            const cs_x86_op *o2 = &y->operands[2];
+            int s2b = 0, s2 = o2->type == X86_OP_REG ? slot_of(o2->reg, &s2b) : -1;
+            int first_old = sr >= 32 && kind[sr] == V_FOLD, second_old = s2 >= 32 && kind[s2] == V_FOLD;
+            if (add && first_old && second_old) {
+                /* x + x: a doubling, as for the SSE form */
+                float two = 2.0f;
+                double twod = 2.0;
+                uint32_t b4; uint64_t b8;
+                memcpy(&b4, &two, 4); memcpy(&b8, &twod, 8);
+                s->imm = dbl ? (int64_t)b8 : (int64_t)b4;
+                op = CAPE_ATOMIC_FMUL;
+                kind[d] = V_FRES;
+                break;
+            }
+            if (first_old) TAKE_OPERAND(o2, 0, 1);
+            else if ((add || mul) && second_old) TAKE_OPERAND(o1, 0, 1);   /* e op x, the same for + and * */
+            else goto out;
+            op = add ? CAPE_ATOMIC_FADD : mul ? CAPE_ATOMIC_FMUL :
+                 (in->id == X86_INS_VSUBSS || in->id == X86_INS_VSUBSD) ? CAPE_ATOMIC_FSUB : CAPE_ATOMIC_FDIV;
             kind[d] = V_FRES;
             break;
         }
