@@ -288,6 +288,8 @@ static void access_of(csh cs, const cs_insn *insn, uint64_t *rd, uint64_t *wr) {
     cs_regs r, w;
     uint8_t nr = 0, nw = 0;
     *rd = *wr = 0;
+    /* Padding: Capstone lists the address registers of `nopl 0x0(%rax)` as read, but nothing is. */
+    if (insn->id == X86_INS_NOP) return;
     if (cs_regs_access(cs, insn, r, &nr, w, &nw) != CS_ERR_OK) { *rd = ~0ull; return; }
     const cs_x86 *x = &insn->detail->x86;
     /* xor %eax,%eax and its kin depend on nothing. */
