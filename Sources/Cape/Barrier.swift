@@ -16,9 +16,22 @@ enum Sync {
     private static let arrived: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
     private static let released: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
 
-    /// copyprivate: what the executing thread of this rank published for the barrier (its data
-    /// pointer and the live part of its stack), and what the others get back.
-    nonisolated(unsafe) static var published: (data: UInt, low: UInt, high: UInt)?
+    /// copyprivate: what the executing thread of a single construct publishes for the barrier.
+    /// Its data block (on its stack) lists pointers to the variables to copy: private ones on its
+    /// stack, threadprivate ones in its block of the executable's TLS. Both ranges travel, and a
+    /// rank that gets them points the block's pointers at its copies.
+    struct CopyPrivate {
+        var data: UInt
+        var stackLow: UInt, stackHigh: UInt
+        var tlsLow: UInt, tlsHigh: UInt
+        var stackBytes: Int { Int(stackHigh - stackLow) }
+        var tlsBytes: Int { Int(tlsHigh - tlsLow) }
+        /// Bytes of its record after the tag and length words: five addresses, then both ranges.
+        var recordBytes: Int { 40 + stackBytes + tlsBytes }
+    }
+
+    /// What the executing thread of this rank published, and what the others get back.
+    nonisolated(unsafe) static var published: CopyPrivate?
     nonisolated(unsafe) static var copyResult: UnsafeMutableRawPointer?
     nonisolated(unsafe) static var relocated: UnsafeMutableRawPointer?
 
@@ -41,7 +54,13 @@ enum Sync {
             let data = UInt(bitPattern: copy)
             // Old ABI: the master's share runs on the program's own stack.
             let onOwnStack = sp < top && sp >= top - UInt(Runtime.stackBytes)
-            published = onOwnStack ? (data, sp, top) : (data, sp, Region.entrySP)
+            var block: UnsafeMutableRawPointer?
+            var size = 0
+            var image: UnsafeRawPointer?
+            var filesz = 0
+            let tls = cape_exe_tls(&block, &size, &image, &filesz) != 0 ? UInt(bitPattern: block) : 0
+            published = CopyPrivate(data: data, stackLow: sp, stackHigh: onOwnStack ? top : Region.entrySP,
+                                    tlsLow: tls, tlsHigh: tls == 0 ? 0 : tls + UInt(size))
         }
         let held = Exclusion.suspend()
         defer { Exclusion.resume(held) }
@@ -70,33 +89,37 @@ enum Sync {
         if local, let p = published {
             copyResult = UnsafeMutableRawPointer(bitPattern: p.data)
         } else if let blob {
-            // blob: data, low, high, then the stack bytes [low, high). Copy them, and point every
-            // word that points into that stack at the copy: the copyprivate block is a list of
-            // pointers to the executor's private variables. Translating other words too is harmless:
-            // the copy is read only by the other threads' copy-out code.
-            let data = UInt(blob.loadUnaligned(as: UInt64.self))
-            let low = UInt(blob.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-            let high = UInt(blob.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-            let n = Int(high - low)
-            guard n + 24 == bytes, data >= low, data < high else {
-                fatal("the copyprivate data of a single construct is not on its thread's stack; please report this")
+            // blob: data, stack low and high, TLS low and high, then the stack bytes and the TLS
+            // bytes. Copy them, and point every word of the stack copy that points into either range
+            // at the copy: the copyprivate block is a list of pointers to the executor's variables.
+            // Translating other words too is harmless: the copy is read only by the other threads'
+            // copy-out code.
+            let word = { (i: Int) in UInt(blob.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) }
+            let p = CopyPrivate(data: word(0), stackLow: word(1), stackHigh: word(2), tlsLow: word(3), tlsHigh: word(4))
+            guard p.stackHigh >= p.stackLow, p.tlsHigh >= p.tlsLow, p.recordBytes == bytes,
+                  p.data >= p.stackLow, p.data < p.stackHigh else {
+                fatal("the copyprivate data of a single construct is malformed; please report this")
             }
+            let n = p.stackBytes, m = p.tlsBytes
             var raw: UnsafeMutableRawPointer?
-            if posix_memalign(&raw, 64, n + 64) != 0 { fatal("out of memory for copyprivate data") }
-            let copy = raw! + Int(low % 64)
-            memcpy(copy, blob + 24, n)
-            let first = (low + 7) & ~7
-            var a = first
-            while a + 8 <= high {
-                let off = Int(a - low)
+            if posix_memalign(&raw, 64, n + m + 128) != 0 { fatal("out of memory for copyprivate data") }
+            let copy = raw! + Int(p.stackLow % 64)
+            memcpy(copy, blob + 40, n)
+            let tlsCopy = raw! + ((Int(p.stackLow % 64) + n + 63) & ~63) + Int(p.tlsLow % 64)
+            if m > 0 { memcpy(tlsCopy, blob + 40 + n, m) }
+            var a = (p.stackLow + 7) & ~7
+            while a + 8 <= p.stackHigh {
+                let off = Int(a - p.stackLow)
                 let v = UInt(copy.loadUnaligned(fromByteOffset: off, as: UInt64.self))
-                if v >= low && v < high {
-                    copy.storeBytes(of: UInt64(UInt(bitPattern: copy) + (v - low)), toByteOffset: off, as: UInt64.self)
+                if v >= p.stackLow && v < p.stackHigh {
+                    copy.storeBytes(of: UInt64(UInt(bitPattern: copy) + (v - p.stackLow)), toByteOffset: off, as: UInt64.self)
+                } else if m > 0 && v >= p.tlsLow && v < p.tlsHigh {
+                    copy.storeBytes(of: UInt64(UInt(bitPattern: tlsCopy) + (v - p.tlsLow)), toByteOffset: off, as: UInt64.self)
                 }
                 a += 8
             }
             relocated = raw
-            copyResult = copy + Int(data - low)
+            copyResult = copy + Int(p.data - p.stackLow)
         }
         published = nil
     }

@@ -153,17 +153,17 @@ enum Region {
         let printed = Output.take(into: body + diff, room: channel().capacity - Segment.headerBytes - diff)
         var payload = diff + printed.out + printed.err
         if let p = Sync.published {
-            // copyprivate: the executor's data pointer and the live part of its stack.
-            let n = Int(p.high - p.low)
-            if payload + 40 + n > channel().capacity - Segment.headerBytes { fatal("copyprivate data does not fit the channel (raise CAPE_CHANNEL_GB)") }
+            // copyprivate: the executor's data pointer, the live part of its stack and its TLS block.
+            if payload + 16 + p.recordBytes > channel().capacity - Segment.headerBytes { fatal("copyprivate data does not fit the channel (raise CAPE_CHANNEL_GB)") }
             let out = body + payload
             out.storeBytes(of: RegionHeap.tagCopy, as: UInt64.self)
-            out.storeBytes(of: UInt64(24 + n), toByteOffset: 8, as: UInt64.self)
-            out.storeBytes(of: UInt64(p.data), toByteOffset: 16, as: UInt64.self)
-            out.storeBytes(of: UInt64(p.low), toByteOffset: 24, as: UInt64.self)
-            out.storeBytes(of: UInt64(p.high), toByteOffset: 32, as: UInt64.self)
-            memcpy(out + 40, UnsafeRawPointer(bitPattern: p.low)!, n)
-            payload += 40 + n
+            out.storeBytes(of: UInt64(p.recordBytes), toByteOffset: 8, as: UInt64.self)
+            for (i, w) in [p.data, p.stackLow, p.stackHigh, p.tlsLow, p.tlsHigh].enumerated() {
+                out.storeBytes(of: UInt64(w), toByteOffset: 16 + 8 * i, as: UInt64.self)
+            }
+            memcpy(out + 56, UnsafeRawPointer(bitPattern: p.stackLow)!, p.stackBytes)
+            if p.tlsBytes > 0 { memcpy(out + 56 + p.stackBytes, UnsafeRawPointer(bitPattern: p.tlsLow)!, p.tlsBytes) }
+            payload += 16 + p.recordBytes
         }
         payload += RegionHeap.writeRecords(body + payload, room: channel().capacity - Segment.headerBytes - payload)
         payload += AtomicUpdates.writeRecord(body + payload, room: channel().capacity - Segment.headerBytes - payload)
