@@ -130,8 +130,8 @@ let supportedActiveLevels: Int32 = 255
 
 // ---- ICVs read from the environment only ----
 
-/// thread-limit-var: OMP_THREAD_LIMIT, else unlimited. Team sizes are chosen by the region code,
-/// which does not consult it.
+/// thread-limit-var: OMP_THREAD_LIMIT, else unlimited. A region's team is at most this large
+/// (Region.layout).
 @_cdecl("omp_get_thread_limit") public func omp_get_thread_limit() -> Int32 {
     asRuntime { Int32(clamping: OMPEnvironment.shared.threadLimit) }
 }

@@ -19,9 +19,12 @@ enum Region {
     static var tracking: Bool { current.map { $0.tracked && $0.local > 0 } ?? false }
     private nonisolated(unsafe) static let maskScratch = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
 
-    /// The team size of a region that asks for `numThreads` (0: no num_threads clause).
+    /// The team size of a region that asks for `numThreads` (0: no num_threads clause), at most
+    /// thread-limit-var (OMP_THREAD_LIMIT), as libgomp gives it to an outermost region.
     static func layout(_ numThreads: UInt32) -> TeamLayout {
-        TeamLayout.make(capacities: Runtime.capacities, requested: numThreads == 0 ? Runtime.defaultTeam : Int(numThreads))
+        let requested = numThreads == 0 ? Runtime.defaultTeam : Int(numThreads)
+        let limit = Int(clamping: OMPEnvironment.shared.threadLimit)
+        return TeamLayout.make(capacities: Runtime.capacities, requested: max(1, min(requested, limit)))
     }
 
     /// A region inside a region, or a team of one: every rank runs it whole, as sequential code.

@@ -136,6 +136,19 @@ enum Harness {
         return FileManager.default.fileExists(atPath: path) ? path : "/dev/null"
     }
 
+    /// The variables of the companion `<program>.env` (one NAME=VALUE per line), set for the libgomp
+    /// reference and the libcape runs alike: ICVs that only the environment sets.
+    static func environmentFile(of program: String) -> [String: String] {
+        let path = programsDirectory.appendingPathComponent(program + ".env").path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }
+        var out: [String: String] = [:]
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            out[String(line[..<eq])] = String(line[line.index(after: eq)...])
+        }
+        return out
+    }
+
     /// The absolute path of an executable found on PATH (or the name itself if it contains a slash).
     static func findExecutable(_ name: String) -> String? {
         if name.contains("/") { return FileManager.default.isExecutableFile(atPath: name) ? name : nil }
@@ -247,8 +260,10 @@ enum Harness {
 
     /// Runs `executable` under libgomp with `threads` threads (no mpiexec).
     static func runWithLibgomp(_ executable: String, threads: Int, stdin: String = "/dev/null",
+                               extraEnvironment: [String: String] = [:],
                                timeout: TimeInterval = defaultTimeout) throws -> ProcessResult {
-        try run(executable, [], environment: libgompEnvironment(threads: threads), stdin: stdin, timeout: timeout)
+        try run(executable, [], environment: libgompEnvironment(threads: threads).merging(extraEnvironment) { $1 },
+                stdin: stdin, timeout: timeout)
     }
 
     /// Runs `mpiexec -n ranks executable arguments` with libcape preloaded, through sim-ssh when the

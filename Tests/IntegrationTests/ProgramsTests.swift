@@ -60,7 +60,8 @@ struct ProgramsTests {
         let stdin = Harness.stdinPath(of: name)
 
         // Reference: plain libgomp, two threads.
-        let reference = try Harness.runWithLibgomp(exe, threads: 2, stdin: stdin)
+        let programEnvironment = Harness.environmentFile(of: name)
+        let reference = try Harness.runWithLibgomp(exe, threads: 2, stdin: stdin, extraEnvironment: programEnvironment)
         guard reference.succeeded else {
             Issue.record("""
                 \(name): reference run under libgomp (OMP_NUM_THREADS=2) failed: \(reference.statusDescription)
@@ -73,7 +74,8 @@ struct ProgramsTests {
         }
 
         for configuration in capeConfigurations {
-            let result = try Harness.runWithCape(exe, library: library, configuration: configuration, stdin: stdin)
+            let result = try Harness.runWithCape(exe, library: library, configuration: configuration, stdin: stdin,
+                                                 extraEnvironment: programEnvironment.mapValues { Optional($0) })
             if result.timedOut {
                 Issue.record("""
                     \(name) [\(configuration)]: timed out after \(Int(Harness.defaultTimeout)) s; process group killed
