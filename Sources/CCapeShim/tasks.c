@@ -18,8 +18,28 @@
 #define TASK_FLAG_GRAINSIZE (1u << 9)
 #define TASK_FLAG_REDUCTION (1u << 12)
 #define TASK_FLAG_DETACH (1u << 13)
+#define TASK_FLAG_STRICT (1u << 14)
 
 static __thread int final_depth __attribute__((tls_model("initial-exec")));
+/* Tasks running on this thread, nested: a task is an owner of its own (nest locks, ICVs). */
+static __thread int task_depth __attribute__((tls_model("initial-exec")));
+
+int cape_task_depth(void) { return task_depth; }
+
+/* Around every task body: the task's ICVs are its own (API.swift), and so are the locks it holds. */
+static void task_begin(void) {
+    task_depth++;
+    cape_self()->rt_depth++;
+    cape_swift_task_begin();
+    cape_self()->rt_depth--;
+}
+
+static void task_end(void) {
+    cape_self()->rt_depth++;
+    cape_swift_task_end();
+    cape_self()->rt_depth--;
+    task_depth--;
+}
 
 int omp_in_final(void) { return final_depth > 0; }
 int omp_in_final_(void) { return final_depth > 0; }
@@ -32,9 +52,13 @@ static void run_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void 
         char buf[arg_size + arg_align - 1];
         char *arg = (char *)(((uintptr_t)buf + arg_align - 1) & ~(uintptr_t)(arg_align - 1));
         cpyfn(arg, data);
+        task_begin();
         fn(arg);
+        task_end();
     } else {
+        task_begin();
         fn(data);
+        task_end();
     }
     if (final) final_depth--;
 }
@@ -66,10 +90,13 @@ void GOMP_taskgroup_end(void) {}
                                  : (unsigned long long)start - (unsigned long long)end;                              \
     unsigned long long mag = up ? (unsigned long long)step : 0ull - (unsigned long long)step;                        \
     unsigned long long n = dist / mag + (dist % mag != 0);                                                           \
-    unsigned long long ntasks;                                                                                       \
+    unsigned long long ntasks, grain = 0;                                                                            \
     if (flags & TASK_FLAG_GRAINSIZE) {                                                                               \
-        unsigned long long grain = num_tasks ? num_tasks : 1;                                                        \
+        grain = num_tasks ? num_tasks : 1;                                                                           \
         ntasks = n / grain;                                                                                          \
+        /* grainsize(strict: g): tasks of exactly g iterations, the last one the remainder */                       \
+        if (flags & TASK_FLAG_STRICT) ntasks += n % grain != 0;                                                      \
+        else grain = 0;                                                                                              \
         if (ntasks == 0) ntasks = 1;                                                                                 \
     } else {                                                                                                         \
         ntasks = num_tasks ? num_tasks : (unsigned long long)cape_self()->team_size;                                 \
@@ -83,7 +110,8 @@ void GOMP_taskgroup_end(void) {}
     char *arg = (char *)(((uintptr_t)buf + arg_align - 1) & ~(uintptr_t)(arg_align - 1));                            \
     T s = start;                                                                                                     \
     for (unsigned long long t = 0; t < ntasks; t++) {                                                                \
-        unsigned long long count = each + (t < extra);                                                               \
+        unsigned long long count = grain ? (t + 1 < ntasks || n % grain == 0 ? grain : n % grain)                 \
+                                         : each + (t < extra);                                                       \
         T e = s + (T)count * step;                                                                                   \
         if (cpyfn) cpyfn(arg, data);                                                                                 \
         else memcpy(arg, data, (size_t)arg_size);                                                                    \
@@ -91,7 +119,9 @@ void GOMP_taskgroup_end(void) {}
         ((T *)arg)[1] = e;                                                                                           \
         bool final = (flags & TASK_FLAG_FINAL) != 0;                                                                 \
         if (final) final_depth++;                                                                                    \
+        task_begin();                                                                                                \
         fn(arg);                                                                                                     \
+        task_end();                                                                                                  \
         if (final) final_depth--;                                                                                    \
         s = e;                                                                                                       \
     }

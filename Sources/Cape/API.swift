@@ -309,6 +309,34 @@ enum ICV {
         return v
     }
 
+    /// What a task found when it started: it is put back when the task ends, so that what the
+    /// task set (omp_set_num_threads in an `if(0)` task) stays the task's.
+    private struct Saved { var region: UInt64; var frames: [Frame]; var initial: TaskICVs; var defaultTeam: Int }
+    nonisolated(unsafe) private static let saved: UnsafeMutablePointer<[Saved]> = {
+        let p = UnsafeMutablePointer<[Saved]>.allocate(capacity: Runtime.maxLocalThreads + 1)
+        p.initialize(repeating: [], count: Runtime.maxLocalThreads + 1)
+        return p
+    }()
+
+    private static func savedIndex(_ t: cape_thread_t) -> Int { t.local_index >= 0 ? Int(t.local_index) : Runtime.maxLocalThreads }
+
+    static func taskBegins() {
+        let t = cape_self()!.pointee
+        let s = slot(t)
+        saved[savedIndex(t)].append(Saved(region: s.pointee.region, frames: s.pointee.frames, initial: initial, defaultTeam: Runtime.defaultTeam))
+    }
+
+    static func taskEnds() {
+        let t = cape_self()!.pointee
+        guard let v = saved[savedIndex(t)].popLast() else { return }
+        let s = slot(t)
+        if s.pointee.region == v.region { s.pointee.frames = v.frames }
+        if t.level == 0 {
+            initial = v.initial
+            Runtime.defaultTeam = v.defaultTeam
+        }
+    }
+
     static func update(_ change: (inout TaskICVs) -> Void) {
         let t = cape_self()!.pointee
         if t.level == 0 {
@@ -328,6 +356,9 @@ enum ICV {
         }
     }
 }
+
+@_cdecl("cape_swift_task_begin") func capeSwiftTaskBegin() { ICV.taskBegins() }
+@_cdecl("cape_swift_task_end") func capeSwiftTaskEnd() { ICV.taskEnds() }
 
 /// ICVs that belong to the device (set from any thread, one value per rank).
 enum DeviceICV {

@@ -50,11 +50,15 @@ enum LockTable {
     /// Identity of the calling task, unique over all ranks, never 0 (0 is "free"): the thread, and
     /// the nesting level of its implicit task (a nest lock belongs to a task: a serialized region's
     /// task does not own what the code around it holds).
+    /// The owner of a lock: a task of a thread of a rank (a nest lock belongs to the task that set
+    /// it, so an undeferred task of its holder does not own it). Rank (15 bits), local thread (8),
+    /// nesting level (4) and depth of nested tasks on the thread (4).
     static func me() -> UInt32 {
         let t = cape_self()!.pointee
         let local = UInt32(truncatingIfNeeded: Int(t.local_index) + 1) & 0xff
-        let level = UInt32(truncatingIfNeeded: t.level) & 0xff
-        return 0x8000_0000 | UInt32(truncatingIfNeeded: Runtime.rank & 0x7fff) << 16 | local << 8 | level
+        let level = UInt32(truncatingIfNeeded: t.level) & 0xf
+        let task = UInt32(truncatingIfNeeded: cape_task_depth()) & 0xf
+        return 0x8000_0000 | UInt32(truncatingIfNeeded: Runtime.rank & 0x7fff) << 16 | local << 8 | task << 4 | level
     }
 
     static func tryLock(_ key: UInt, _ me: UInt32) -> Bool {

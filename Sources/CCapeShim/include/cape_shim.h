@@ -256,6 +256,10 @@ void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width, const c
 void cape_atomics_local(int on);
 /* Swift: whether a local update is recorded now (a distributed region runs on this thread). */
 int cape_swift_atomic_local(void);
+/* Tasks (tasks.c): how many run nested on the calling thread; Swift keeps each one's ICVs. */
+int cape_task_depth(void);
+void cape_swift_task_begin(void);
+void cape_swift_task_end(void);
 /* Implemented in Swift: a flush (Flush.swift), from the SIGTRAP handler of a fence site. */
 void cape_swift_flush(void);
 /* How many of the program's atomic sites are fences (flush). */
