@@ -387,6 +387,28 @@ static int in_outlined_body(uintptr_t addr) {
 
 /* Fills the cas fields of site `s` (a lock cmpxchg whose memory operand is decoded) when it is the
    exchange of such a loop (see above). */
+/* The scalar floating-point operation of an SSE or AVX instruction: CAPE_ATOMIC_FADD, FSUB,
+   FMUL or FDIV, whether it is on doubles, and whether it is the three-operand AVX form. */
+static int scalar_fp_op(unsigned id, int *dbl, int *vex) {
+    static const struct { unsigned id; uint8_t op, dbl, vex; } table[] = {
+        { X86_INS_ADDSS, CAPE_ATOMIC_FADD, 0, 0 }, { X86_INS_SUBSS, CAPE_ATOMIC_FSUB, 0, 0 },
+        { X86_INS_MULSS, CAPE_ATOMIC_FMUL, 0, 0 }, { X86_INS_DIVSS, CAPE_ATOMIC_FDIV, 0, 0 },
+        { X86_INS_ADDSD, CAPE_ATOMIC_FADD, 1, 0 }, { X86_INS_SUBSD, CAPE_ATOMIC_FSUB, 1, 0 },
+        { X86_INS_MULSD, CAPE_ATOMIC_FMUL, 1, 0 }, { X86_INS_DIVSD, CAPE_ATOMIC_FDIV, 1, 0 },
+        { X86_INS_VADDSS, CAPE_ATOMIC_FADD, 0, 1 }, { X86_INS_VSUBSS, CAPE_ATOMIC_FSUB, 0, 1 },
+        { X86_INS_VMULSS, CAPE_ATOMIC_FMUL, 0, 1 }, { X86_INS_VDIVSS, CAPE_ATOMIC_FDIV, 0, 1 },
+        { X86_INS_VADDSD, CAPE_ATOMIC_FADD, 1, 1 }, { X86_INS_VSUBSD, CAPE_ATOMIC_FSUB, 1, 1 },
+        { X86_INS_VMULSD, CAPE_ATOMIC_FMUL, 1, 1 }, { X86_INS_VDIVSD, CAPE_ATOMIC_FDIV, 1, 1 },
+    };
+    for (size_t k = 0; k < sizeof table / sizeof table[0]; k++)
+        if (table[k].id == id) { *dbl = table[k].dbl; *vex = table[k].vex; return table[k].op; }
+    *dbl = *vex = 0;
+    return 0;
+}
+
+static uint32_t float_bits(float f) { uint32_t b; memcpy(&b, &f, 4); return b; }
+static uint64_t double_bits(double v) { uint64_t b; memcpy(&b, &v, 8); return b; }
+
 static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64_t seg_end, site_t *s) {
     const cs_x86 *x = &insn->detail->x86;
     int w = s->width, bytes;
@@ -515,53 +537,28 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
             else goto out;
             break;
         case X86_INS_ADDSS: case X86_INS_SUBSS: case X86_INS_MULSS: case X86_INS_DIVSS:
-        case X86_INS_ADDSD: case X86_INS_SUBSD: case X86_INS_MULSD: case X86_INS_DIVSD: {
-            int dbl = in->id == X86_INS_ADDSD || in->id == X86_INS_SUBSD || in->id == X86_INS_MULSD || in->id == X86_INS_DIVSD;
-            if (op || y->op_count != 2 || d < 32 || kind[d] != V_FOLD || w != (dbl ? 8 : 4)) goto out;
-            if ((in->id == X86_INS_ADDSS || in->id == X86_INS_ADDSD) && sr == d) {
-                /* x + x, gcc's x *= 2: a doubling, the same value as x * 2 in every case */
-                float two = 2.0f;
-                double twod = 2.0;
-                uint32_t b4; uint64_t b8;
-                memcpy(&b4, &two, 4); memcpy(&b8, &twod, 8);
-                s->imm = dbl ? (int64_t)b8 : (int64_t)b4;
-                op = CAPE_ATOMIC_FMUL;
-                kind[d] = V_FRES;
-                break;
-            }
-            TAKE_OPERAND(o1, 0, 1);
-            op = (in->id == X86_INS_ADDSS || in->id == X86_INS_ADDSD) ? CAPE_ATOMIC_FADD :
-                 (in->id == X86_INS_SUBSS || in->id == X86_INS_SUBSD) ? CAPE_ATOMIC_FSUB :
-                 (in->id == X86_INS_MULSS || in->id == X86_INS_MULSD) ? CAPE_ATOMIC_FMUL : CAPE_ATOMIC_FDIV;
-            kind[d] = V_FRES;
-            break;
-        }
+        case X86_INS_ADDSD: case X86_INS_SUBSD: case X86_INS_MULSD: case X86_INS_DIVSD:
         case X86_INS_VADDSS: case X86_INS_VSUBSS: case X86_INS_VMULSS: case X86_INS_VDIVSS:
         case X86_INS_VADDSD: case X86_INS_VSUBSD: case X86_INS_VMULSD: case X86_INS_VDIVSD: {
-            /* The AVX forms (-march=native): dest = src1 op src2, dest any register. */
-            int dbl = in->id == X86_INS_VADDSD || in->id == X86_INS_VSUBSD || in->id == X86_INS_VMULSD || in->id == X86_INS_VDIVSD;
-            int add = in->id == X86_INS_VADDSS || in->id == X86_INS_VADDSD;
-            int mul = in->id == X86_INS_VMULSS || in->id == X86_INS_VMULSD;
-            if (op || y->op_count != 3 || d < 32 || w != (dbl ? 8 : 4)) goto out;
-            const cs_x86_op *o2 = &y->operands[2];
-            int s2b = 0, s2 = o2->type == X86_OP_REG ? slot_of(o2->reg, &s2b) : -1;
-            int first_old = sr >= 32 && kind[sr] == V_FOLD, second_old = s2 >= 32 && kind[s2] == V_FOLD;
+            /* SSE: dest = dest op src, dest holding M's value. AVX (-march=native): dest = src1 op
+               src2, dest any register, M's value in either source (+ and * commute). */
+            int dbl, vex, fop = scalar_fp_op(in->id, &dbl, &vex);
+            int add = fop == CAPE_ATOMIC_FADD, commutes = add || fop == CAPE_ATOMIC_FMUL;
+            if (op || y->op_count != (vex ? 3 : 2) || d < 32 || w != (dbl ? 8 : 4)) goto out;
+            const cs_x86_op *o2 = vex ? &y->operands[2] : o1;
+            int s1 = vex ? sr : d, s2b = 0, s2 = o2->type == X86_OP_REG ? slot_of(o2->reg, &s2b) : -1;
+            int first_old = s1 >= 32 && kind[s1] == V_FOLD, second_old = s2 >= 32 && kind[s2] == V_FOLD;
+            if (!vex && !first_old) goto out;
             if (add && first_old && second_old) {
-                /* x + x: a doubling, as for the SSE form */
-                float two = 2.0f;
-                double twod = 2.0;
-                uint32_t b4; uint64_t b8;
-                memcpy(&b4, &two, 4); memcpy(&b8, &twod, 8);
-                s->imm = dbl ? (int64_t)b8 : (int64_t)b4;
+                /* x + x, gcc's x *= 2: a doubling, the same value as x * 2 in every case */
+                s->imm = dbl ? (int64_t)double_bits(2.0) : (int64_t)float_bits(2.0f);
                 op = CAPE_ATOMIC_FMUL;
-                kind[d] = V_FRES;
-                break;
+            } else {
+                if (first_old) TAKE_OPERAND(o2, 0, 1);
+                else if (commutes && second_old) TAKE_OPERAND(o1, 0, 1);   /* e op x */
+                else goto out;
+                op = fop;
             }
-            if (first_old) TAKE_OPERAND(o2, 0, 1);
-            else if ((add || mul) && second_old) TAKE_OPERAND(o1, 0, 1);   /* e op x, the same for + and * */
-            else goto out;
-            op = add ? CAPE_ATOMIC_FADD : mul ? CAPE_ATOMIC_FMUL :
-                 (in->id == X86_INS_VSUBSS || in->id == X86_INS_VSUBSD) ? CAPE_ATOMIC_FSUB : CAPE_ATOMIC_FDIV;
             kind[d] = V_FRES;
             break;
         }
