@@ -6,12 +6,8 @@ import Testing
 @Suite("failures end the job with a message", .serialized)
 struct FailureTests {
     let library = Harness.libcapePath()
-    static let failures = Harness.packageRoot.appendingPathComponent("Tests/failures")
-
     func compile(_ name: String, in dir: URL) throws -> String {
-        let exe = dir.appendingPathComponent(name).path
-        try Harness.compile(source: Self.failures.appendingPathComponent(name + ".c").path, output: exe)
-        return exe
+        try Harness.compileFailureProgram(name, into: dir)
     }
 
     func runCape(_ exe: String, ranks: Int = 2, args: [String] = [], extra: [String: String?] = [:]) throws -> ProcessResult {

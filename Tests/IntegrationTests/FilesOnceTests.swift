@@ -13,12 +13,8 @@ import Musl
 @Suite("files written once", .serialized)
 struct FilesOnceTests {
     let library = Harness.libcapePath()
-    static let failures = Harness.packageRoot.appendingPathComponent("Tests/failures")
-
     func compile(_ name: String, in dir: URL) throws -> String {
-        let exe = dir.appendingPathComponent(name).path
-        try Harness.compile(source: Self.failures.appendingPathComponent(name + ".c").path, output: exe)
-        return exe
+        try Harness.compileFailureProgram(name, into: dir)
     }
 
     /// A fresh directory outside /tmp (under /var/tmp, else the package's .build): the first test
@@ -155,6 +151,34 @@ struct FilesOnceTests {
         #expect(lines(output).count <= 1, "\(lines(output))")
     }
 
+    /// A job of Tests/failures/long_run at -n `ranks` with the private TMPDIR `tmpdir`, once its
+    /// ranks other than 0 have made their directories and written their owner records (or 20 s
+    /// have passed): the job, its directories then, and its rank and proxy processes.
+    struct LongRun {
+        var job: SpawnedProcess
+        var made: [(name: String, owner: pid_t)]
+        var ranks: [pid_t]
+        var proxies: [pid_t]
+    }
+
+    func startLongRun(ranks: Int, library lib: String, in dir: URL, tmpdir: URL) throws -> LongRun {
+        try FileManager.default.createDirectory(at: tmpdir, withIntermediateDirectories: false)
+        let longRun = try compile("long_run", in: dir)
+        let proxy = URL(fileURLWithPath: lib).deletingLastPathComponent().appendingPathComponent("cape-proxy")
+            .resolvingSymlinksInPath().path
+        let (launcher, prefix) = Harness.mpiexecCommand()
+        let env = Harness.capeEnvironment(library: lib, threadsPerRank: 1, verify: false, extra: ["TMPDIR": tmpdir.path])
+        let job = try Harness.spawn(launcher, prefix + ["-n", String(ranks), longRun], environment: env)
+        let deadline = Date().addingTimeInterval(20)
+        var made = privateDirectories(in: tmpdir)
+        while (made.count < ranks - 1 || made.contains { $0.owner == 0 }) && Date() < deadline && !job.hasExited() {
+            Thread.sleep(forTimeInterval: 0.1)
+            made = privateDirectories(in: tmpdir)
+        }
+        let procs = jobProcesses(exe: longRun, proxy: proxy, tmpdir: tmpdir.path)
+        return LongRun(job: job, made: made, ranks: procs.ranks, proxies: procs.proxies)
+    }
+
     /// SIGKILL of every process of a job (ranks and proxies; the proxies first, all stopped before,
     /// so no proxy sees its rank die) lets nothing of libcape run: the next job's start removes the
     /// directories. A private TMPDIR keeps other jobs out of the picture.
@@ -164,30 +188,17 @@ struct FilesOnceTests {
         let dir = try Harness.makeTemporaryDirectory(prefix: "cape-fo-test")
         defer { Harness.removeDirectory(dir) }
         let tmpdir = dir.appendingPathComponent("tmp")
-        try FileManager.default.createDirectory(at: tmpdir, withIntermediateDirectories: false)
-        let longRun = try compile("long_run", in: dir)
         let appendOnce = try compile("append_once", in: dir)
-        let proxy = URL(fileURLWithPath: lib).deletingLastPathComponent().appendingPathComponent("cape-proxy")
-            .resolvingSymlinksInPath().path
-        let (launcher, prefix) = Harness.mpiexecCommand()
-        let env = Harness.capeEnvironment(library: lib, threadsPerRank: 1, verify: false, extra: ["TMPDIR": tmpdir.path])
-        let job = try Harness.spawn(launcher, prefix + ["-n", "3", longRun], environment: env)
-
         // Ranks 1 and 2 have made their directories and written their owner records.
-        let deadline = Date().addingTimeInterval(20)
-        var made = privateDirectories(in: tmpdir)
-        while (made.count < 2 || made.contains { $0.owner == 0 }) && Date() < deadline && !job.hasExited() {
-            Thread.sleep(forTimeInterval: 0.1)
-            made = privateDirectories(in: tmpdir)
-        }
-        let procs = jobProcesses(exe: longRun, proxy: proxy, tmpdir: tmpdir.path)
-        for pid in procs.ranks + procs.proxies { kill(pid, SIGSTOP) }
-        for pid in procs.proxies + procs.ranks { kill(pid, SIGKILL) }
+        let run = try startLongRun(ranks: 3, library: lib, in: dir, tmpdir: tmpdir)
+        let job = run.job, made = run.made
+        for pid in run.ranks + run.proxies { kill(pid, SIGSTOP) }
+        for pid in run.proxies + run.ranks { kill(pid, SIGKILL) }
         let killed = job.finish()
         try #require(made.count == 2 && !made.contains { $0.owner == 0 },
                      "the job's ranks did not make their directories: \(made), \(killed.statusDescription)\n\(Harness.clip(killed.stderrText))")
-        #expect(procs.ranks.count == 3 && procs.proxies.count == 3, "ranks \(procs.ranks), proxies \(procs.proxies)")
-        #expect(Set(made.map { $0.owner }).isSubset(of: Set(procs.ranks)), "owners \(made) are not the ranks \(procs.ranks)")
+        #expect(run.ranks.count == 3 && run.proxies.count == 3, "ranks \(run.ranks), proxies \(run.proxies)")
+        #expect(Set(made.map { $0.owner }).isSubset(of: Set(run.ranks)), "owners \(made) are not the ranks \(run.ranks)")
         let left = privateDirectories(in: tmpdir)
         try #require(left.count == 2, "the killed job's directories should still be there: \(left)")
 
@@ -199,7 +210,7 @@ struct FilesOnceTests {
         #expect(r.succeeded, "\(r.statusDescription): \(Harness.clip(r.stderrText))")
         #expect(lines(output) == ["appended once"])
         let after = privateDirectories(in: tmpdir)
-        #expect(after.isEmpty, "left behind: \(after) (the killed ranks were \(procs.ranks))")
+        #expect(after.isEmpty, "left behind: \(after) (the killed ranks were \(run.ranks))")
     }
 
     /// A rank killed alone: its proxy lives on long enough to see it die and removes the directory
@@ -210,26 +221,14 @@ struct FilesOnceTests {
         let dir = try Harness.makeTemporaryDirectory(prefix: "cape-fo-test")
         defer { Harness.removeDirectory(dir) }
         let tmpdir = dir.appendingPathComponent("tmp")
-        try FileManager.default.createDirectory(at: tmpdir, withIntermediateDirectories: false)
-        let longRun = try compile("long_run", in: dir)
-        let proxy = URL(fileURLWithPath: lib).deletingLastPathComponent().appendingPathComponent("cape-proxy")
-            .resolvingSymlinksInPath().path
-        let (launcher, prefix) = Harness.mpiexecCommand()
-        let env = Harness.capeEnvironment(library: lib, threadsPerRank: 1, verify: false, extra: ["TMPDIR": tmpdir.path])
-        let job = try Harness.spawn(launcher, prefix + ["-n", "2", longRun], environment: env)
-        let deadline = Date().addingTimeInterval(20)
-        var made = privateDirectories(in: tmpdir)
-        while (made.count < 1 || made.contains { $0.owner == 0 }) && Date() < deadline && !job.hasExited() {
-            Thread.sleep(forTimeInterval: 0.1)
-            made = privateDirectories(in: tmpdir)
-        }
-        let procs = jobProcesses(exe: longRun, proxy: proxy, tmpdir: tmpdir.path)
+        let run = try startLongRun(ranks: 2, library: lib, in: dir, tmpdir: tmpdir)
+        let job = run.job, made = run.made
         if made.count == 1 { kill(made[0].owner, SIGKILL) }
         let killedAt = Date()
         while !job.hasExited() && Date().timeIntervalSince(killedAt) < 30 { Thread.sleep(forTimeInterval: 0.1) }
         let r = job.finish()
-        try #require(made.count == 1 && procs.ranks.contains(made[0].owner),
-                     "rank 1 did not make its directory: \(made), ranks \(procs.ranks), \(r.statusDescription)")
+        try #require(made.count == 1 && run.ranks.contains(made[0].owner),
+                     "rank 1 did not make its directory: \(made), ranks \(run.ranks), \(r.statusDescription)")
         #expect(r.stderrText.contains("cape: the program of rank 1 ended without finishing"), Comment(rawValue: Harness.clip(r.stderrText)))
         let after = privateDirectories(in: tmpdir)
         #expect(after.isEmpty, "left behind: \(after)")

@@ -251,6 +251,19 @@ enum Harness {
         }
     }
 
+    /// Tests/failures: programs that must fail with a message, and those of the failure suites.
+    static let failuresDirectory = packageRoot.appendingPathComponent("Tests/failures")
+
+    /// The path of Tests/failures/<name>.c.
+    static func failureSource(_ name: String) -> String { failuresDirectory.appendingPathComponent(name + ".c").path }
+
+    /// Compiles Tests/failures/<name>.c into `directory`/<name>; returns the executable path.
+    static func compileFailureProgram(_ name: String, into directory: URL) throws -> String {
+        let exe = directory.appendingPathComponent(name).path
+        try compile(source: failureSource(name), output: exe)
+        return exe
+    }
+
     /// Compiles Tests/programs/<program>.c into `directory`/<program>; returns the executable path.
     static func compileProgram(_ program: String, into directory: URL) throws -> String {
         let exe = directory.appendingPathComponent(program).path

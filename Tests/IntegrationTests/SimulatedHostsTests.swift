@@ -15,7 +15,6 @@ import Musl
 @Suite("simulated hosts", .serialized)
 struct SimulatedHostsTests {
     let library = Harness.libcapePath()
-    static let failures = Harness.packageRoot.appendingPathComponent("Tests/failures")
 
     // MARK: The simulation itself
 
@@ -157,7 +156,7 @@ struct SimulatedHostsTests {
         let dir = try Harness.makeTemporaryDirectory(prefix: "cape-sim-kill")
         defer { Harness.removeDirectory(dir) }
         let exe = dir.appendingPathComponent("long_run").path
-        try Harness.compile(source: Self.failures.appendingPathComponent("long_run.c").path, output: exe)
+        try Harness.compile(source: Harness.failureSource("long_run"), output: exe)
 
         let (launcher, prefix) = Harness.mpiexecCommand()
         let job = try Harness.spawn(launcher, prefix + Harness.mpiexecArguments(ranks: 2, hosts: 2) + [exe],

@@ -7,9 +7,7 @@ import Testing
 @Suite("trust: verify, refusals, crashes and stops", .serialized)
 struct TrustTests {
     let library = Harness.libcapePath()
-    static let failures = Harness.packageRoot.appendingPathComponent("Tests/failures")
-
-    func source(_ name: String) -> String { Self.failures.appendingPathComponent(name + ".c").path }
+    func source(_ name: String) -> String { Harness.failureSource(name) }
 
     func runCape(_ exe: String, ranks: Int = 2, hosts: Int = 1, args: [String] = [], verify: Bool = false,
                  extra: [String: String?] = [:]) throws -> ProcessResult {
@@ -29,8 +27,7 @@ struct TrustTests {
     func verifyNamesGlobal(ranks: Int, hosts: Int) throws {
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
-        let exe = dir.appendingPathComponent("verify_global").path
-        try Harness.compile(source: source("verify_global"), output: exe)
+        let exe = try Harness.compileFailureProgram("verify_global", into: dir)
         let r = try runCape(exe, ranks: ranks, hosts: hosts, verify: true)
         #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
         let lines = capeLines(r)
@@ -44,8 +41,7 @@ struct TrustTests {
     func verifyNamesHeap() throws {
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
-        let exe = dir.appendingPathComponent("verify_heap").path
-        try Harness.compile(source: source("verify_heap"), output: exe)
+        let exe = try Harness.compileFailureProgram("verify_heap", into: dir)
         let r = try runCape(exe, verify: true)
         #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
         let line = capeLines(r).first.map(String.init) ?? ""
@@ -53,36 +49,32 @@ struct TrustTests {
         #expect(line.contains("rank 0 has ") && line.contains("rank 1 has "), Comment(rawValue: line))
     }
 
-    @Test("a clang -fopenmp program (LLVM's OpenMP runtime) is refused at start, by name")
-    func clangRefused() throws {
-        let clang = try #require(["/usr/bin/clang", "/usr/bin/clang-14"].first { FileManager.default.isExecutableFile(atPath: $0) },
-                                 "Debian's clang is missing (scripts/deps installs clang and libomp-dev)")
+    /// Builds Tests/failures/`program`.c with `compiler -O2 -fopenmp`, runs it at -n 2 and expects
+    /// it refused before it runs (it would print 4950), with one `cape:` line holding `message`.
+    func expectRefused(_ program: String, compiler: String, message: [String]) throws {
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
-        let exe = dir.appendingPathComponent("clang_openmp").path
-        let c = try Harness.run(clang, ["-O2", "-fopenmp", source("clang_openmp"), "-o", exe], environment: Harness.environment([:]), timeout: 300)
+        let exe = dir.appendingPathComponent(program).path
+        let c = try Harness.run(compiler, ["-O2", "-fopenmp", source(program), "-o", exe], environment: Harness.environment([:]), timeout: 300)
         try #require(c.succeeded, Comment(rawValue: c.stderrText))
         let r = try runCape(exe)
         #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
         #expect(!r.stdoutText.contains("4950"), "the program ran: \(r.stdoutText)")
         let lines = capeLines(r)
-        #expect(lines.count == 1 && lines[0].contains("LLVM's OpenMP runtime") && lines[0].contains("gcc -fopenmp"),
-                Comment(rawValue: Harness.clip(r.stderrText)))
+        #expect(lines.count == 1 && message.allSatisfy { lines[0].contains($0) }, Comment(rawValue: Harness.clip(r.stderrText)))
+    }
+
+    @Test("a clang -fopenmp program (LLVM's OpenMP runtime) is refused at start, by name")
+    func clangRefused() throws {
+        let clang = try #require(["/usr/bin/clang", "/usr/bin/clang-14"].first { FileManager.default.isExecutableFile(atPath: $0) },
+                                 "Debian's clang is missing (scripts/deps installs clang and libomp-dev)")
+        try expectRefused("clang_openmp", compiler: clang, message: ["LLVM's OpenMP runtime", "gcc -fopenmp"])
     }
 
     @Test("an MPI+OpenMP program (mpicc -fopenmp) is refused at start, by name")
     func hybridRefused() throws {
         let mpicc = try #require(Harness.findExecutable("mpicc"), "mpicc is missing (scripts/deps installs libmpich-dev)")
-        let dir = try Harness.makeTemporaryDirectory()
-        defer { Harness.removeDirectory(dir) }
-        let exe = dir.appendingPathComponent("mpi_hybrid").path
-        let c = try Harness.run(mpicc, ["-O2", "-fopenmp", source("mpi_hybrid"), "-o", exe], environment: Harness.environment([:]), timeout: 300)
-        try #require(c.succeeded, Comment(rawValue: c.stderrText))
-        let r = try runCape(exe)
-        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
-        #expect(!r.stdoutText.contains("4950"), "the program ran: \(r.stdoutText)")
-        let lines = capeLines(r)
-        #expect(lines.count == 1 && lines[0].contains("MPI program itself"), Comment(rawValue: Harness.clip(r.stderrText)))
+        try expectRefused("mpi_hybrid", compiler: mpicc, message: ["MPI program itself"])
     }
 
     @Test("the program's own abort, failed assert and bad pointer keep their signal, with no Swift crash report",
@@ -90,8 +82,7 @@ struct TrustTests {
     func programCrash(how: String, signal: Int32) throws {
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
-        let exe = dir.appendingPathComponent("crash").path
-        try Harness.compile(source: source("crash"), output: exe)
+        let exe = try Harness.compileFailureProgram("crash", into: dir)
         // Every rank fails at once, and hydra's report then races with its ending of the other
         // ranks (plain mpiexec without libcape sometimes says exit 15 or 255 too): the signal must
         // be reported in at least one of three runs, and no run may show a Swift crash report.
@@ -112,8 +103,7 @@ struct TrustTests {
     func stopOnce(ranks: Int, hosts: Int) throws {
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
-        let exe = dir.appendingPathComponent("banner_unsupported").path
-        try Harness.compile(source: source("banner_unsupported"), output: exe)
+        let exe = try Harness.compileFailureProgram("unsupported_doacross", into: dir)
         let profile = dir.appendingPathComponent("profile.csv").path
         let r = try runCape(exe, ranks: ranks, hosts: hosts, extra: ["CAPE_PROFILE": profile])
         #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
