@@ -43,8 +43,6 @@ void cape_clock_enable(int (*hook)(int clock, struct timespec *ts)) {
     job_clock = hook;
 }
 
-void cape_clock_disable(void) { job_clock = 0; }
-
 /* Sequential code of the program: the initial thread, outside every region, not in the runtime. */
 static int sequential(void) {
     cape_thread_t *t = &cape_self_tls;

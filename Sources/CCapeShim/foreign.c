@@ -55,7 +55,7 @@ static void mpi_called(const char *what) {
     static char msg[512];
     snprintf(msg, sizeof msg, "the program calls %s: it is an MPI program itself, and under libcape the ranks' MPI "
              "belongs to libcape (run hybrid MPI+OpenMP programs with their own MPI, without libcape)", what);
-    cape_die_everywhere(msg, -1);
+    cape_die_everywhere(msg);
 }
 
 int MPI_Init(int *argc, char ***argv) { (void)argc; (void)argv; mpi_called("MPI_Init"); }

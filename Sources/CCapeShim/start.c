@@ -130,15 +130,12 @@ int cape_launch_rank(void) {
 /* A stop that every rank reaches (a bad setting, an unsupported construct, ranks that diverged,
    a verify failure) is reported once for the job: by rank 0, whose stop ends the job. The others
    wait for that end; should it not come (rank 0 did not get there), they report it themselves. */
-void cape_die_everywhere(const char *msg, int rank) {
-    if (rank < 0) rank = cape_launch_rank();
-    if (rank > 0) {
+void cape_die_everywhere(const char *msg) {
+    if (cape_launch_rank() > 0) {
         flush_program_output();
         cape_files_cleanup();
-        for (int i = 0; i < 100; i++) {
-            struct timespec ts = { 0, 50 * 1000 * 1000 };
-            while (nanosleep(&ts, &ts) != 0) {}
-        }
+        struct timespec ts = { 5, 0 };
+        while (nanosleep(&ts, &ts) != 0) {}
     }
     cape_die(msg);
 }

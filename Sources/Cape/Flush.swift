@@ -25,9 +25,6 @@ enum Flush {
     /// The implicit section is the tracker's current section. Changed only under the rank's
     /// section mutex, or by the thread that runs a sync point while the others wait.
     nonisolated(unsafe) private(set) static var open = false
-    /// Flushes that published something, and those that had nothing to publish (CAPE_TRACE).
-    nonisolated(unsafe) static var published = 0
-    nonisolated(unsafe) static var empty = 0
 
     static func setUp() {
         enabled = Runtime.distributed && cape_atomics_fence_sites() > 0
@@ -75,13 +72,9 @@ enum Flush {
         }
         Exclusion.withRankMutex {
             guard open else { return }
-            if SectionLog.leave() {
-                published += 1
-                SectionLog.enter()
-            } else {
-                empty += 1
-                SectionLog.enter(afterEmpty: true)
-            }
+            // After a flush with nothing to publish the next section needs no scan of its own.
+            let appended = SectionLog.leave()
+            SectionLog.enter(afterEmpty: !appended)
         }
     }
 }

@@ -37,7 +37,7 @@ enum Runtime {
 /// Stops the job for a condition that every rank reaches (a setting, an unsupported construct,
 /// what an exchange showed to all): the job's one line comes from rank 0.
 @inline(never) func fatalEverywhere(_ msg: String) -> Never {
-    cape_die_everywhere(msg, -1)
+    cape_die_everywhere(msg)
 }
 
 func trace(_ level: Int, _ msg: @autoclosure () -> String) {

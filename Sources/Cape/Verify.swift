@@ -25,16 +25,22 @@ extension Region {
         guard segments.contains(where: { $0.hash != total }) else { return }
         asRuntime {
             // Every rank has every rank's hashes, so every rank picks the same range.
-            let perRank = segments.map { s in (0..<Int(count)).map { s.payload.load(fromByteOffset: $0 * 8, as: UInt64.self) } }
-            guard let i = (0..<Int(count)).first(where: { i in Set(perRank.map { $0[i] }).count > 1 }) else {
-                fatalEverywhere("CAPE_VERIFY: the memory of the ranks differs after region #\(seq) (\(symbol(fn)))")
-            }
-            let r = ranges[i]
             let head = "CAPE_VERIFY: the memory of the ranks differs after region #\(seq) (\(symbol(fn)))"
+            guard let i = differing(segments, count: Int(count), as: UInt64.self).first else { fatalEverywhere(head) }
+            let r = ranges[i]
             if r.kind == CAPE_RANGE_STACK.rawValue {
                 fatalEverywhere(head + ": in bytes of the main stack that the region wrote, 0x\(String(r.clip_start, radix: 16))-0x\(String(r.clip_end, radix: 16))")
             }
             fatalEverywhere(head + ": " + locate(start: UInt(r.clip_start), end: UInt(r.clip_end), kind: r.kind, fn: fn, info: info))
+        }
+    }
+
+    /// The indices of the `count` values of type `T` in the segments' payloads where not every rank
+    /// holds the same (every rank has every segment, so every rank finds the same ones).
+    private static func differing<T: FixedWidthInteger>(_ segments: [Segment.View], count: Int, as: T.Type) -> [Int] {
+        (0..<count).filter { i in
+            let first = segments[0].payload.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self)
+            return segments.contains { $0.payload.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self) != first }
         }
     }
 
@@ -43,6 +49,7 @@ extension Region {
         let channel = Runtime.channel!
         let page: UInt = 4096
         let room = UInt(channel.capacity - Segment.headerBytes)
+        let whole = "in \(kindName(kind)) 0x\(String(start, radix: 16))-0x\(String(end, radix: 16))"
         var lo = start, hi = end
         while hi - lo > page {
             // Blocks of whole pages, as many as the channel carries hashes of.
@@ -56,10 +63,7 @@ extension Region {
                 out[b] = MemoryHash.add(MemoryHash.seed, words: UnsafeRawPointer(bitPattern: a)!, count: Int(e - a) / 8)
             }
             let segments = synchronize(kind: .verify, fn: fn, data: 0, sp: 0, info: info, payloadBytes: blocks * 8, applyDiffs: false)
-            let perRank = segments.map { s in (0..<blocks).map { s.payload.load(fromByteOffset: $0 * 8, as: UInt64.self) } }
-            guard let b = (0..<blocks).first(where: { b in Set(perRank.map { $0[b] }).count > 1 }) else {
-                return "in \(kindName(kind)) 0x\(String(start, radix: 16))-0x\(String(end, radix: 16))"
-            }
+            guard let b = differing(segments, count: blocks, as: UInt64.self).first else { return whole }
             lo += UInt(b) * blockBytes
             hi = min(hi, lo + blockBytes)
         }
@@ -68,10 +72,8 @@ extension Region {
         memcpy(channel.data + Segment.headerBytes, UnsafeRawPointer(bitPattern: lo)!, n)
         let segments = synchronize(kind: .verify, fn: fn, data: 0, sp: 0, info: info, payloadBytes: n, applyDiffs: false)
         let bytes = segments.map { s in (rank: s.rank, bytes: [UInt8](UnsafeRawBufferPointer(start: s.payload, count: n))) }
-        guard let first = (0..<n).first(where: { o in Set(bytes.map { $0.bytes[o] }).count > 1 }) else {
-            return "in \(kindName(kind)) 0x\(String(start, radix: 16))-0x\(String(end, radix: 16))"
-        }
-        let last = (0..<n).last(where: { o in Set(bytes.map { $0.bytes[o] }).count > 1 })!
+        let offsets = differing(segments, count: n, as: UInt8.self)
+        guard let first = offsets.first, let last = offsets.last else { return whole }
         let shown = min(last + 1, first + 16)
         let address = lo + UInt(first)
         var named = describe(address: address)

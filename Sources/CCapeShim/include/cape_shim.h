@@ -135,9 +135,8 @@ enum { CAPE_FOREIGN_LLVM_OPENMP = 1, CAPE_FOREIGN_MPI = 2 };
 int cape_foreign_runtime(const char **name);
 
 /* ---- Stopping (start.c, crash.c). ---- */
-/* The same for a stop that every rank reaches: only rank 0 (`rank`, or the launcher's number when
-   it is -1) prints it. */
-void cape_die_everywhere(const char *msg, int rank) __attribute__((noreturn));
+/* The same for a stop that every rank reaches: only rank 0 (by the launcher's number) prints it. */
+void cape_die_everywhere(const char *msg) __attribute__((noreturn));
 void cape_set_die_hook(void (*hook)(void));
 int cape_err_fd(void);
 /* Replaces the Swift runtime's crash reports (crash.c). */
@@ -286,7 +285,6 @@ void cape_files_cleanup(void);
 int cape_clock_raw(int clock, struct timespec *ts);
 /* From now on, clock reads of sequential code on this (the initial) thread go to `hook`. */
 void cape_clock_enable(int (*hook)(int clock, struct timespec *ts));
-void cape_clock_disable(void);
 /* Whether the caller is the program's sequential code, whose clock reads are the job's. */
 int cape_clock_sequential(void);
 
