@@ -14,8 +14,11 @@
 // they run. At the sync point the implicit section is closed without an entry: its writes are in
 // the rank's diff like any others.
 //
-// Writes of the rank's other local threads made since the last flush travel too (the tracker sees
-// pages, not threads): they become visible earlier than they must, which the model allows.
+// Only with one thread of the region on the rank: the tracker sees the rank's pages, not its
+// threads, and a sibling's write made between the end of one implicit section and the start of the
+// next is taken into the next one's starting content (its snapshot, or the twin its first write
+// takes), so it would never be published at a flush. A flush on a rank that runs two or more of
+// the region's threads stops the job by name instead of answering wrong.
 import CCapeShim
 import Glibc
 
@@ -64,6 +67,10 @@ enum Flush {
     /// The flush of the calling thread (from the trap of a fence site).
     static func flush() {
         guard enabled, Region.tracking else { return }
+        if Sync.localThreads > 1 {
+            fatal("a flush ran in a region with \(Sync.localThreads) of its threads on rank \(Runtime.rank); flush is exact "
+                + "only with one thread per rank so far (set CAPE_THREADS_PER_RANK=1 and give the region no more threads than ranks)")
+        }
         if Exclusion.holdsSection {
             // Inside a critical section or an ordered block: publish it so far, catch up, go on.
             SectionLog.leave()

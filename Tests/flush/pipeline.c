@@ -1,6 +1,6 @@
-// A flag-and-flush pipeline, the idiom of pipelined SSOR solvers: 4 threads sweep a grid row by
-// row, each owning a block of columns; a thread starts a row once its left neighbour has finished
-// that row, which it learns by spinning on the neighbour's flag with `#pragma omp flush` in the
+// A flag-and-flush pipeline, the idiom of pipelined SSOR solvers (run by
+// Tests/IntegrationTests/FlushTests.swift): 4 threads sweep a grid row by row, each owning a
+// block of columns; a thread starts a row once its left neighbour has finished that row, which it learns by spinning on the neighbour's flag with `#pragma omp flush` in the
 // loop. Flush is what makes the program correct: a neighbour on another rank must see both the flag
 // and the row's values. The result does not depend on the team or on timing.
 #include <omp.h>
