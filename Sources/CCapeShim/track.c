@@ -746,9 +746,12 @@ void cape_section_begin(void) {
 /* A section that follows one which wrote nothing (a flush with nothing to publish): with the uffd
    tracker the end's scan protected again every page written before it, so the next section's
    writes are told apart without a scan of its own. */
+static int sections_publish_all;
+void cape_sections_publish_all(int on) { sections_publish_all = on; }
+
 void cape_section_resume(void) {
     if (!armed) return;
-    if (backend == CAPE_TRACKER_UFFD && section_last == 0) {
+    if (backend == CAPE_TRACKER_UFFD && (section_last == 0 || sections_publish_all)) {
         __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);
         __atomic_store_n(&section_active, 1, __ATOMIC_SEQ_CST);
         return;
@@ -1012,6 +1015,14 @@ static void snapshot_pages(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t c
 }
 
 static void uffd_section_begin(void) {
+    /* Flush mode (cape_sections_publish_all): a section's starting content is the shadow, which
+       holds what was last published, so writes made since the last scan (a sibling's, between two
+       sections) are in the next section's diff instead of in a snapshot that hides them. */
+    if (sections_publish_all) {
+        __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&section_active, 1, __ATOMIC_SEQ_CST);
+        return;
+    }
     uint64_t t0 = now_ns();
     uint32_t last = section_last;
     __atomic_store_n(&section_count, 0, __ATOMIC_RELEASE);

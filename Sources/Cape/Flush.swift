@@ -14,11 +14,13 @@
 // they run. At the sync point the implicit section is closed without an entry: its writes are in
 // the rank's diff like any others.
 //
-// Only with one thread of the region on the rank: the tracker sees the rank's pages, not its
-// threads, and a sibling's write made between the end of one implicit section and the start of the
-// next is taken into the next one's starting content (its snapshot, or the twin its first write
-// takes), so it would never be published at a flush. A flush on a rank that runs two or more of
-// the region's threads stops the job by name instead of answering wrong.
+// With several of the region's threads on a rank the tracker sees the rank's pages, not its
+// threads: a sibling's write made between the end of one implicit section and the start of the
+// next must not be taken into the next one's starting content. With the uffd tracker sections then
+// start from the shadow (cape_sections_publish_all), which holds what was last published. With
+// CAPE_TRACKER=mprotect a page that a section wrote is writable until the next section protects
+// it again, and a sibling's write in between is not seen: a flush on a rank that runs two or more
+// of the region's threads stops by name there.
 import CCapeShim
 import Glibc
 
@@ -31,6 +33,7 @@ enum Flush {
 
     static func setUp() {
         enabled = Runtime.distributed && cape_atomics_fence_sites() > 0
+        cape_sections_publish_all(enabled ? 1 : 0)
     }
 
     /// A distributed epoch starts (tracking armed, `Region.current` set, the epoch advanced).
@@ -67,9 +70,9 @@ enum Flush {
     /// The flush of the calling thread (from the trap of a fence site).
     static func flush() {
         guard enabled, Region.tracking else { return }
-        if Sync.localThreads > 1 {
+        if Sync.localThreads > 1 && cape_tracker_backend() != Int32(CAPE_TRACKER_UFFD.rawValue) {
             fatal("a flush ran in a region with \(Sync.localThreads) of its threads on rank \(Runtime.rank); flush is exact "
-                + "only with one thread per rank so far (set CAPE_THREADS_PER_RANK=1 and give the region no more threads than ranks)")
+                + "with CAPE_TRACKER=mprotect only with one thread per rank (use the uffd tracker, or CAPE_THREADS_PER_RANK=1)")
         }
         if Exclusion.holdsSection {
             // Inside a critical section or an ordered block: publish it so far, catch up, go on.

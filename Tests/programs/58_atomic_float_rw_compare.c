@@ -4,7 +4,6 @@
 // unsigned, char, short, float and double on array elements in dynamic loops, a flag every thread
 // writes with the same value, reads of a counter others are incrementing (only bounds and per-thread
 // monotonicity are printed); memory-order clauses seq_cst, acq_rel, release, acquire, relaxed;
-// `flush` with and without a memory order (a plain flush is `lock orq $0,(%rsp)` on x86-64);
 // `atomic compare` as a min, a max and a claim-once (only the number of winners is printed).
 #include <omp.h>
 #include <stdio.h>
@@ -88,12 +87,6 @@ int main(void) {
         wf[i] = i * 0.5f;
         #pragma omp atomic write
         wd[i] = i * 0.25;
-        if (i % 500 == 0) {
-            #pragma omp flush                    // gcc: lock or $0 on the stack
-        }
-        if (i % 500 == 1) {
-            #pragma omp flush release
-        }
     }
     long si = 0, sl = 0, sc = 0, ss = 0;
     unsigned long long su = 0;
@@ -116,12 +109,6 @@ int main(void) {
         #pragma omp atomic read
         g = wd[i];
         si += a; sl += b >> 33; su += c; sc += d; ss += e; sf += f; sd += g;
-        if (i % 700 == 0) {
-            #pragma omp flush acquire
-        }
-        if (i % 700 == 1) {
-            #pragma omp flush acq_rel
-        }
     }
     printf("read back: int=%ld long=%ld unsigned=%llu char=%ld short=%ld float=%.1f double=%.2f\n", si, sl, su, sc,
            ss, sf, sd);

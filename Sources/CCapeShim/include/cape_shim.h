@@ -105,6 +105,9 @@ void cape_tracker_reset(void);
 void cape_section_begin(void);
 /* A section after one that found no page written: no scan of its own where the tracker allows. */
 void cape_section_resume(void);
+/* Flush mode: with the uffd tracker a section starts from the shadow (what was last published),
+   so no write made between two sections goes unpublished. */
+void cape_sections_publish_all(int on);
 uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old);
 /* Makes a tracked page dirty and writable and returns its twin (NULL when not tracked): bytes
    written to both the page and its twin do not count as this rank's own change. A second copy
