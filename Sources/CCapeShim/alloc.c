@@ -24,7 +24,7 @@ extern void *__libc_memalign(size_t, size_t);
 #include <dlfcn.h>
 static size_t (*libc_usable_size)(void *);
 
-__thread cape_thread_t cape_self_tls __attribute__((tls_model("initial-exec"))) = {0, 0, 1, 0, 0, -1, 0, 1};
+__thread cape_thread_t cape_self_tls __attribute__((tls_model("initial-exec"))) = {0, 0, 1, 0, 0, -1, 0, 1, NULL, 0};
 cape_thread_t *cape_self(void) { return &cape_self_tls; }
 
 #define MAGIC 0xCA9Eu

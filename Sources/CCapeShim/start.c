@@ -59,8 +59,8 @@ void cape_write_err(const char *msg) {
     }
 }
 
-static int (*abort_job)(void);
-void cape_set_abort_hook(int (*hook)(void)) { abort_job = hook; }
+static int (*abort_job)(int code, int quiet);
+void cape_set_abort_hook(int (*hook)(int code, int quiet)) { abort_job = hook; }
 static void (*before_die)(void);
 void cape_set_die_hook(void (*hook)(void)) { before_die = hook; }
 
@@ -101,7 +101,7 @@ void cape_die(const char *msg) {
            forwarded yet (a test saw nothing but "cape: "). */
         struct timespec pause = { 0, 200 * 1000 * 1000 };
         while (nanosleep(&pause, &pause) != 0) {}
-        int how = abort_job();
+        int how = abort_job(1, 0);
         if (how > 0) {
             struct timespec ts = { 3, 0 };
             while (nanosleep(&ts, &ts) != 0) {}
@@ -138,6 +138,28 @@ void cape_die_everywhere(const char *msg) {
         while (nanosleep(&ts, &ts) != 0) {}
     }
     cape_die(msg);
+}
+
+/* exit() called inside a distributed region: on one machine the process ends with that status,
+   whatever its other threads are doing, so the job ends with it too. The other ranks are inside
+   the region and would never reach the program's end: the proxy aborts the job through MPI with
+   the status as its code (hydra then returns it), silencing MPI's own report, and this rank waits
+   for the end it asked for. The program's handlers and stdio have run already. */
+void cape_exit_everywhere(int status) {
+    static int exiting;
+    cape_files_cleanup();
+    if (!__atomic_exchange_n(&exiting, 1, __ATOMIC_ACQ_REL) && abort_job) {
+        /* As in cape_die: hydra drops what it has not forwarded when the job is aborted. */
+        struct timespec pause = { 0, 200 * 1000 * 1000 };
+        while (nanosleep(&pause, &pause) != 0) {}
+        int how = abort_job(status & 0xff, 1);
+        if (how > 0) {
+            struct timespec ts = { 5, 0 };
+            while (nanosleep(&ts, &ts) != 0) {}
+        }
+        if (how >= 0) kill(getpid(), SIGKILL);
+    }
+    _exit(status);
 }
 
 /* Local symbols (outlined functions such as main._omp_fn.0, static variables) are only in the
@@ -368,9 +390,10 @@ static void start_on_runtime_stack(void *unused) {
     cape_swift_start();
 }
 
-static void at_exit(void) {
+static void at_exit(int status, void *unused) {
+    (void)unused;
     cape_self()->rt_depth++;
-    cape_swift_at_exit();
+    cape_swift_at_exit(status);
     cape_self()->rt_depth--;
 }
 
@@ -479,7 +502,7 @@ __attribute__((constructor)) static void cape_constructor(int argc, char **argv,
     size_t boot = (size_t)8 << 20;
     uint8_t *stack = cape_reserve(boot, "the start-up stack");
     cape_call_on_stack(start_on_runtime_stack, NULL, stack + boot);
-    atexit(at_exit);
+    on_exit(at_exit, NULL);
     cape_self()->rt_depth = 0;
 }
 

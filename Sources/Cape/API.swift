@@ -24,20 +24,28 @@ import Glibc
 @_cdecl("omp_get_level") public func omp_get_level() -> Int32 { cape_self()!.pointee.level }
 @_cdecl("omp_get_active_level") public func omp_get_active_level() -> Int32 { cape_self()!.pointee.active_level }
 
-/// Level 1 is the outermost region; deeper levels are serialized regions, where every thread is
-/// thread 0 of a team of one.
+/// Level 1 is the outermost region. A deeper level is a nested team's (NestedTeam.swift), which
+/// knows the levels above it, or a serialized region, where every thread is thread 0 of a team of one.
 @_cdecl("omp_get_ancestor_thread_num") public func omp_get_ancestor_thread_num(_ level: Int32) -> Int32 {
-    let t = cape_self()!.pointee
-    if level < 0 || level > t.level { return -1 }
-    if level == t.level { return t.thread_num }
-    return level == 1 ? t.top_thread_num : 0
+    ancestor(level).num
 }
 
 @_cdecl("omp_get_team_size") public func omp_get_team_size(_ level: Int32) -> Int32 {
+    ancestor(level).size
+}
+
+private func ancestor(_ level: Int32) -> (num: Int32, size: Int32) {
     let t = cape_self()!.pointee
-    if level < 0 || level > t.level { return -1 }
-    if level == t.level { return t.team_size }
-    return level == 1 ? t.top_team_size : 1
+    if level < 0 || level > t.level { return (-1, -1) }
+    if level == t.level { return (t.thread_num, t.team_size) }
+    if level == 0 { return (0, 1) }
+    if let p = t.nest {
+        let team = Unmanaged<NestedTeam>.fromOpaque(p).takeUnretainedValue()
+        if level == team.level { return (t.nest_thread_num, Int32(team.size)) }
+        if level < team.level { return team.ancestors[Int(level)] }
+        return (0, 1)
+    }
+    return level == 1 ? (t.top_thread_num, t.top_team_size) : (0, 1)
 }
 
 @_cdecl("omp_get_thread_num_") public func omp_get_thread_num_() -> Int32 { omp_get_thread_num() }
@@ -335,6 +343,15 @@ enum ICV {
             initial = v.initial
             Runtime.defaultTeam = v.defaultTeam
         }
+    }
+
+    /// The calling thread starts an implicit task of a nested team: a member other than the master
+    /// starts from `values` (its parent task's), the master from what it has.
+    static func enterNested(_ values: TaskICVs?) {
+        let t = cape_self()!.pointee
+        let s = slot(t)
+        s.pointee.frames.removeAll { $0.level >= t.level }
+        if let values { s.pointee.frames = [Frame(level: t.level, values: values)] }
     }
 
     static func update(_ change: (inout TaskICVs) -> Void) {

@@ -480,16 +480,10 @@ enum Allocators {
         }
         let prefix = (headerBytes + alignment - 1) / alignment * alignment
         let total = Int(size) + prefix
-        var charged: UInt64 = 0
-        if pool != 0 {
-            charged = UInt64(total)
-            let counter = used(pool)
-            let before = cape_fetch_add_u64(counter, charged)
-            if before > limit || limit - before < charged {
-                _ = cape_fetch_add_u64(counter, 0 &- charged)
-                return nil
-            }
-        }
+        // What libgomp charges a pool: the size, its 32-byte header and the padding an alignment
+        // above 8 may need; so a pool holds as many blocks as it does there.
+        let charged: UInt64 = pool != 0 ? UInt64(size) + 32 + UInt64(requested > 8 ? requested - 8 : 0) : 0
+        if pool != 0 && !charge(pool, charged, limit: limit) { return nil }
         var raw: UnsafeMutableRawPointer?
         if alignment <= 16 {
             raw = malloc(total)
@@ -497,7 +491,7 @@ enum Allocators {
             raw = nil
         }
         guard let raw else {
-            if charged > 0 { _ = cape_fetch_add_u64(used(pool), 0 &- charged) }
+            if charged > 0 { _ = charge(pool, 0 &- charged, limit: .max) }
             return nil
         }
         let p = raw + prefix
@@ -512,6 +506,21 @@ enum Allocators {
         return p
     }
 
+    /// Adds `bytes` (two's complement: a release) to the pool counter of `pool` if the result stays
+    /// within `limit`. A pool is the process's on one machine: every thread of the team draws from
+    /// it, on whatever rank. So the counter, in the program's memory, changes under a team-wide lock
+    /// as in a critical section, whose write reaches the next holder on any rank.
+    private static func charge(_ pool: UInt, _ bytes: UInt64, limit: UInt64) -> Bool {
+        asRuntime { Exclusion.acquire(LockTable.allocatorPool) }
+        let counter = used(pool)
+        let before = counter.pointee
+        let after = before &+ bytes
+        let ok = Int64(bitPattern: bytes) < 0 || (after >= before && after <= limit)
+        if ok { counter.pointee = after }
+        asRuntime { Exclusion.release(LockTable.allocatorPool) }
+        return ok
+    }
+
     /// The size and the allocator asked for of a block from `allocate`.
     static func block(_ p: UnsafeMutableRawPointer) -> (size: UInt, allocator: UInt) {
         let h = (p - headerBytes).assumingMemoryBound(to: UInt.self)
@@ -521,7 +530,7 @@ enum Allocators {
     static func release(_ p: UnsafeMutableRawPointer) {
         let h = (p - headerBytes).assumingMemoryBound(to: UInt.self)
         let raw = UnsafeMutableRawPointer(bitPattern: h[0])
-        if h[4] > 0 { _ = cape_fetch_add_u64(used(h[3]), 0 &- UInt64(h[4])) }
+        if h[4] > 0 { _ = charge(h[3], 0 &- UInt64(h[4]), limit: .max) }
         free(raw)
     }
 

@@ -46,7 +46,13 @@ enum Sync {
     /// executor (GOMP_single_copy_end).
     static func barrier(copy: UnsafeMutableRawPointer? = nil) {
         let t = cape_self()!
-        guard t.pointee.team_size > 1, t.pointee.level == 1 else { return }
+        guard t.pointee.team_size > 1 else { return }
+        if let nest = NestedTeam.current() {
+            if let copy { nest.copy = copy }
+            nest.barrier()
+            return
+        }
+        guard t.pointee.level == 1 else { return }
         if let copy {
             let idx = Int(t.pointee.local_index)
             let top = UInt(bitPattern: Runtime.stack(idx) + Runtime.stackBytes)
@@ -80,6 +86,9 @@ enum Sync {
             }
         }
     }
+
+    /// Where the copyprivate data of the calling thread's team is, after its barrier.
+    static var copyData: UnsafeMutableRawPointer? { NestedTeam.current()?.copy ?? copyResult }
 
     /// After a barrier's exchange: where the copyprivate data is for this rank's threads.
     /// `blob` is the executor's published stack bytes when it ran on another rank.

@@ -105,10 +105,13 @@ final class Channel {
 
     /// Asks the proxy to abort the whole job, without waiting for it (cape_die's hook). False when
     /// the proxy is gone.
-    func postAbort() -> Bool {
+    /// `quiet`: the job ends with the program's own status (exit() inside a region), without MPI's
+    /// report of the abort.
+    func postAbort(code: Int32 = 1, quiet: Bool = false) -> Bool {
         if proxyGone || proxyPid == 0 { return false }
         control.pointee.op = CAPE_OP_ABORT.rawValue
-        control.pointee.arg0 = 1
+        control.pointee.arg0 = UInt64(UInt32(bitPattern: code))
+        control.pointee.arg1 = quiet ? 1 : 0
         withUnsafeMutablePointer(to: &control.pointee.main_seq) { cape_store_release_u32($0, cape_load_acquire_u32($0) &+ 1) }
         ringDoorbell()
         return true

@@ -213,7 +213,7 @@ public func GOMP_sections2_start(_ count: UInt32, _ reductions: UnsafeMutableRaw
     enter(); defer { leave() }
     if Work.singleExecutor() { return nil }
     Sync.barrier()
-    return Sync.copyResult
+    return Sync.copyData
 }
 
 @_cdecl("GOMP_single_copy_end") public func GOMP_single_copy_end(_ data: UnsafeMutableRawPointer?) {

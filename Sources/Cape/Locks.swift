@@ -23,6 +23,8 @@ enum LockTable {
     static let unnamedCritical: UInt = 1
     static let atomicBlock: UInt = 2
     static let atomicInstruction: UInt = 3
+    /// The pool counters of the memory allocators (APIMore.swift).
+    static let allocatorPool: UInt = 4
 
     /// Sequential code's table.
     nonisolated(unsafe) static let local: UnsafeMutableRawPointer = {

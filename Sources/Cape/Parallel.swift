@@ -22,9 +22,27 @@ enum Region {
     /// The team size of a region that asks for `numThreads` (0: no num_threads clause), at most
     /// thread-limit-var (OMP_THREAD_LIMIT), as libgomp gives it to an outermost region.
     static func layout(_ numThreads: UInt32) -> TeamLayout {
-        let requested = numThreads == 0 ? Runtime.defaultTeam : Int(numThreads)
+        var requested = numThreads == 0 ? Runtime.defaultTeam : Int(numThreads)
+        // max-active-levels-var 0: not even the outermost region is active.
+        if ICV.current().maxActiveLevels < 1 { requested = 1 }
         let limit = Int(clamping: OMPEnvironment.shared.threadLimit)
         return TeamLayout.make(capacities: Runtime.capacities, requested: max(1, min(requested, limit)))
+    }
+
+    /// The team size of a region inside a region: more than one thread only where nesting is
+    /// enabled (max-active-levels-var above the active level) and the `if` clause, when there is
+    /// one, holds (GOMP_PARALLEL_IF_FALSE is not a flag; gcc passes num_threads 1 for if(false)).
+    static func nestedSize(_ numThreads: UInt32, _ flags: UInt32) -> Int {
+        let t = cape_self()!.pointee
+        let icv = ICV.current()
+        guard icv.maxActiveLevels > t.active_level else { return 1 }
+        let requested = numThreads == 0 ? icv.nthreads : Int(numThreads)
+        guard requested > 1 else { return 1 }
+        if OMPEnvironment.shared.threadLimit != UInt64(UInt32.max) {
+            fatalEverywhere("a nested parallel region with OMP_THREAD_LIMIT set is not supported yet (the limit counts the threads "
+                + "of every rank's nested teams; unset OMP_THREAD_LIMIT or disable nesting)")
+        }
+        return requested
     }
 
     /// A region inside a region, or a team of one: every rank runs it whole, as sequential code.
@@ -432,7 +450,11 @@ func capeSwiftParallel(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, _ num
                        _ presetPointer: UnsafePointer<cape_ws_preset_t>?) {
     if !Runtime.started { fatal("a parallel region ran before libcape started (a constructor of a library that runs before libcape?)") }
     let preset = presetPointer?.pointee
-    if cape_self()!.pointee.level > 0 { Region.serialized(fn, data, preset: preset); return }
+    if cape_self()!.pointee.level > 0 {
+        let size = Region.nestedSize(numThreads, flags)
+        if size > 1 { NestedTeam.run(fn, data, size: size, preset: preset) } else { Region.serialized(fn, data, preset: preset) }
+        return
+    }
     let team = Region.layout(numThreads)
     if team.size == 1 { Region.serialized(fn, data, preset: preset); return }
     Region.begin(fn, data, team, entrySP: entrySP, preset: preset)

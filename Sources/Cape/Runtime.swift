@@ -91,9 +91,9 @@ func capeSwiftStart() {
     if launch.is_rank != 0 {
         // From here a failure of this rank must end the whole job, even before the proxy runs (the
         // other ranks would wait for this one in MPI_Init).
-        cape_set_abort_hook {
+        cape_set_abort_hook { code, quiet in
             if Runtime.size == 1 && Runtime.started { return -1 }
-            return Runtime.channel?.postAbort() == true ? 1 : 0
+            return Runtime.channel?.postAbort(code: code, quiet: quiet != 0) == true ? 1 : 0
         }
     }
     refuseForeignRuntimes()
@@ -262,6 +262,7 @@ private func proxyPath(_ launch: cape_launch_t) -> String {
 private func setUpOutput() {
     guard Runtime.rank != 0 else { return }
     let realErr = fcntl(2, F_DUPFD_CLOEXEC, 900)
+    Output.realOut = fcntl(1, F_DUPFD_CLOEXEC, 900)
     let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
     Runtime.devNull = fcntl(null, F_DUPFD_CLOEXEC, 900) // not 3: the program's descriptors must match rank 0's
     close(null)
@@ -282,10 +283,15 @@ private func capture(_ name: String) -> Int32 {
 
 enum Output {
     nonisolated(unsafe) static var capture: (out: Int32, err: Int32) = (-1, -1)
+    /// fd 1 as the rank started (ranks other than 0), for exit() inside a region.
+    nonisolated(unsafe) static var realOut: Int32 = -1
 
-    /// Region start on a rank other than 0: drop its sequential output, then capture.
+    /// Region start on a rank other than 0: drop its sequential output, then capture. Rank 0 sends
+    /// what the program printed so far on its way: should a thread of another rank call exit()
+    /// in the region, the job ends without rank 0 getting to its own exit.
     static func beginRegion() {
-        guard Runtime.rank != 0, capture.out >= 0 else { return }
+        if Runtime.rank == 0 { fflush(stdout); return }
+        guard capture.out >= 0 else { return }
         cape_stdio_flush()
         dup2(capture.out, 1)
         dup2(capture.err, 2)
@@ -301,6 +307,33 @@ enum Output {
         let o = take(capture.out, into: buffer, room: room)
         let e = take(capture.err, into: buffer + o, room: room - o)
         return (o, e)
+    }
+
+    /// exit() inside a region on a rank other than 0: what its threads printed since the last sync
+    /// point goes straight to the launcher (rank 0 flushed everything before it at that point).
+    /// Each rank's output reaches the terminal through its own pipe to the launcher, which keeps no
+    /// order between ranks: the pause lets it forward rank 0's output first (a residual risk under
+    /// heavy load; going through rank 0's proxy would remove it).
+    static func forwardCaptured() {
+        cape_stdio_flush()
+        guard Runtime.rank != 0, capture.out >= 0 else { return }
+        usleep(300_000)
+        for (from, to) in [(capture.out, realOut), (capture.err, Int32(2))] where to >= 0 {
+            let real = to == 2 ? cape_err_fd() : to
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            var off: off_t = 0
+            while true {
+                let n = buffer.withUnsafeMutableBytes { pread(from, $0.baseAddress, $0.count, off) }
+                if n <= 0 { break }
+                var w = 0
+                while w < n {
+                    let k = buffer.withUnsafeBytes { write(real, $0.baseAddress! + w, n - w) }
+                    if k <= 0 { break }
+                    w += k
+                }
+                off += off_t(n)
+            }
+        }
     }
 
     /// A barrier on a rank other than 0: moves what its threads printed so far into `buffer`, and
@@ -328,9 +361,11 @@ enum Output {
         return off
     }
 
-    /// Rank 0 prints what the other ranks' threads printed in the region, in rank order.
+    /// Rank 0 prints what the other ranks' threads printed in the region, in rank order, and sends
+    /// it on its way with its own (see beginRegion).
     static func print(_ segments: [Segment.View]) {
         guard Runtime.rank == 0 else { return }
+        defer { fflush(stdout) }
         for s in segments where s.rank != 0 && (s.outBytes > 0 || s.errBytes > 0) {
             if s.outBytes > 0 { fwrite(s.output.baseAddress, 1, s.outBytes, stdout) }
             if s.errBytes > 0 {
@@ -387,10 +422,16 @@ func capeSwiftSharedWord() -> UInt64 {
 }
 
 @_cdecl("cape_swift_at_exit")
-func capeSwiftAtExit() {
+func capeSwiftAtExit(_ status: Int32) {
     guard Runtime.started, !Runtime.finished else { return }
     Runtime.finished = true
     guard let channel = Runtime.channel else { return }
+    if Runtime.size > 1 && Region.running && Runtime.distributed {
+        // exit() inside a region (a task, a section, one iteration): the other ranks are in the
+        // region and never get here. What this rank printed in it goes out first.
+        Output.forwardCaptured()
+        cape_exit_everywhere(status)
+    }
     if Runtime.size > 1 {
         // Every rank must end here: a rank still in a region means the ranks diverged.
         Region.synchronize(kind: .exit, fn: 0, data: 0, sp: 0, applyDiffs: false)

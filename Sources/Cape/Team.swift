@@ -23,7 +23,7 @@ final class Pool: @unchecked Sendable {
     }
 
     private func ensure(workers n: Int) {
-        if n > Runtime.maxLocalThreads - 1 {
+        if n > Runtime.maxLocalThreads - 1 - NestedPool.threads {
             fatalEverywhere("a rank cannot host more than \(Runtime.maxLocalThreads) threads (lower num_threads or CAPE_THREADS_PER_RANK)")
         }
         while workers < n {
@@ -74,12 +74,15 @@ final class Pool: @unchecked Sendable {
     }
 
     private var saved = cape_thread_t()
+    /// A worker's state between regions.
+    static let idleState = cape_thread_t(rt_depth: 1, thread_num: 0, team_size: 1, level: 0, active_level: 0, local_index: -1,
+                                         top_thread_num: 0, top_team_size: 1, nest: nil, nest_thread_num: 0)
 
     /// The old ABI runs the master's share in the caller: set up its thread state and return.
     func enterShare(_ index: Int) {
         let t = cape_self()!
         if index == 0 { saved = t.pointee }
-        let outer = index == 0 ? saved : cape_thread_t(rt_depth: 1, thread_num: 0, team_size: 1, level: 0, active_level: 0, local_index: -1, top_thread_num: 0, top_team_size: 1)
+        let outer = index == 0 ? saved : Pool.idleState
         t.pointee.thread_num = Int32(base + index)
         t.pointee.team_size = Int32(teamSize)
         t.pointee.level = outer.level + 1
@@ -98,7 +101,7 @@ final class Pool: @unchecked Sendable {
         if t.pointee.local_index == 0 {
             t.pointee = saved
         } else {
-            t.pointee = cape_thread_t(rt_depth: 1, thread_num: 0, team_size: 1, level: 0, active_level: 0, local_index: -1, top_thread_num: 0, top_team_size: 1)
+            t.pointee = Pool.idleState
         }
     }
 

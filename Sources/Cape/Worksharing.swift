@@ -156,6 +156,7 @@ struct WorkFrame {
     var chunkHi: UInt64 = 0
     var unbound = false         // the team-wide ordinal and counter are taken at the first claim
     var ahead = false           // away from rank 0's host: the next claim is on its way
+    var nested = false          // a nested team's construct: the counter is a word of this process
 }
 
 enum Work {
@@ -187,8 +188,9 @@ enum Work {
 
     /// Takes the next worksharing ordinal of the calling thread's team.
     private static func nextOrdinal(_ f: UnsafeMutablePointer<WorkFrame>) -> Int {
-        if f.pointee.epoch != Sync.epoch {
-            f.pointee.epoch = Sync.epoch
+        let epoch = NestedTeam.current()?.epoch ?? Sync.epoch
+        if f.pointee.epoch != epoch {
+            f.pointee.epoch = epoch
             f.pointee.ordinal = 0
         }
         let k = f.pointee.ordinal
@@ -226,6 +228,7 @@ enum Work {
         f.pointee.chunkHi = 0
         f.pointee.unbound = teamSize > 1
         f.pointee.ahead = false
+        f.pointee.nested = false
         return f
     }
 
@@ -238,7 +241,12 @@ enum Work {
         let kind = f.pointee.kind
         if f.pointee.ordered || kind != .staticKind {
             // The ordered token lives in the construct's counter slot.
-            f.pointee.counter = counter(k)
+            if let nest = NestedTeam.current() {
+                f.pointee.counter = nest.counter(k)
+                f.pointee.nested = true
+            } else {
+                f.pointee.counter = counter(k)
+            }
         }
     }
 
@@ -281,6 +289,11 @@ enum Work {
         let n = w.space.n
         switch w.kind {
         case .dynamic:
+            if let c = w.counter, w.nested {
+                let lo = LocalCounter.fetchAdd(c, w.chunk)
+                if lo >= n { return nil }
+                return (lo, min(lo + w.chunk, n), true)
+            }
             if let c = w.counter {
                 let lo = SharedState.home || w.ordered ? SharedState.fetchAdd(c, w.chunk)
                     : claimAhead(f, CAPE_SH_FETCH_ADD, c, w.chunk, 0, 0, more: { $0 < n }).0
@@ -293,7 +306,9 @@ enum Work {
             // chunk taken early is a large one held back (on 2 hosts the triangular loop of bench/
             // ran 1.19x libgomp that way); and guided claims are few (about 2 log2 n) anyway.
             guard let c = w.counter else { return staticChunk(f, chunk: w.chunk, clamp: true) }
-            guard let claim = SharedState.guided(c, n: n, teamSize: w.teamSize, chunk: w.chunk) else { return nil }
+            let next = w.nested ? LocalCounter.guided(c, n: n, teamSize: w.teamSize, chunk: w.chunk)
+                : SharedState.guided(c, n: n, teamSize: w.teamSize, chunk: w.chunk)
+            guard let claim = next else { return nil }
             return (claim.lo, claim.hi, true)
         default:
             return staticChunk(f, chunk: w.chunk, clamp: false)
@@ -357,8 +372,13 @@ enum Work {
     private static func passOrderedToken(_ f: UnsafeMutablePointer<WorkFrame>) {
         let lo = f.pointee.chunkLo
         guard lo != .max, let c = f.pointee.counter else { return }
-        SharedState.wait(c + 8, for: lo)
-        SharedState.store(c + 8, f.pointee.chunkHi)
+        if f.pointee.nested {
+            LocalCounter.wait(c + 8, for: lo)
+            LocalCounter.store(c + 8, f.pointee.chunkHi)
+        } else {
+            SharedState.wait(c + 8, for: lo)
+            SharedState.store(c + 8, f.pointee.chunkHi)
+        }
         f.pointee.chunkLo = .max
     }
 
@@ -366,13 +386,15 @@ enum Work {
         let f = frame()
         guard f.pointee.ordered, f.pointee.teamSize > 1, let c = f.pointee.counter else { return }
         if f.pointee.chunkLo == .max { fatal("GOMP_ordered_start outside an ordered loop's iteration") }
+        // A nested team's threads share this rank's memory: its ordered blocks only take turns.
+        if f.pointee.nested { LocalCounter.wait(c + 8, for: f.pointee.chunkLo); return }
         SharedState.wait(c + 8, for: f.pointee.chunkLo)
         Exclusion.acquire(nil)
     }
 
     static func orderedEnd() {
         let f = frame()
-        guard f.pointee.ordered, f.pointee.teamSize > 1, f.pointee.counter != nil else { return }
+        guard f.pointee.ordered, f.pointee.teamSize > 1, f.pointee.counter != nil, !f.pointee.nested else { return }
         Exclusion.release(nil)
     }
 

@@ -115,13 +115,15 @@ enum Harness {
     }
 
     /// Base names (without extension) of Tests/programs/*.c and *.cpp (C++), sorted.
+    /// The programs' base names; CAPE_TEST_PROGRAMS (comma-separated name prefixes) picks some.
     static func programNames() -> [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: programsDirectory.path)) ?? []
+        let picked = (ProcessInfo.processInfo.environment["CAPE_TEST_PROGRAMS"] ?? "").split(separator: ",").map(String.init)
         return files.compactMap { f -> String? in
             if f.hasSuffix(".c") { return String(f.dropLast(2)) }
             if f.hasSuffix(".cpp") { return String(f.dropLast(4)) }
             return nil
-        }.sorted()
+        }.filter { name in picked.isEmpty || picked.contains { name.hasPrefix($0) } }.sorted()
     }
 
     static func sourcePath(of program: String) -> String {
@@ -138,6 +140,14 @@ enum Harness {
 
     /// The variables of the companion `<program>.env` (one NAME=VALUE per line), set for the libgomp
     /// reference and the libcape runs alike: ICVs that only the environment sets.
+    /// The exit status a program of Tests/programs ends with, under libgomp and libcape alike: the
+    /// number in `<name>.status` (a program that calls exit() inside a region), else 0.
+    static func expectedStatus(of program: String) -> Int32 {
+        let path = programsDirectory.appendingPathComponent(program + ".status").path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return 0 }
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
     static func environmentFile(of program: String) -> [String: String] {
         let path = programsDirectory.appendingPathComponent(program + ".env").path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [:] }

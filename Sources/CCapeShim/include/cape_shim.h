@@ -17,6 +17,8 @@ typedef struct cape_thread {
     int32_t local_index;  /* index among this rank's local threads, -1 outside a region */
     int32_t top_thread_num; /* thread number in the outermost region (level 1); 0 outside */
     int32_t top_team_size;  /* size of the outermost region's team; 1 outside */
+    void *nest;             /* the innermost active nested team (NestedTeam.swift) the thread is in, or NULL */
+    int32_t nest_thread_num; /* the thread's number in that team */
 } cape_thread_t;
 cape_thread_t *cape_self(void);
 
@@ -163,7 +165,7 @@ void cape_swift_parallel(void (*fn)(void *), void *data, unsigned num_threads, u
 void cape_swift_parallel_start(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp,
                                const cape_ws_preset_t *preset);
 void cape_swift_parallel_end(void);
-void cape_swift_at_exit(void);
+void cape_swift_at_exit(int status);
 /* A 64-bit value chosen by rank 0 and the same on every rank (the stack-protector canary). */
 uint64_t cape_swift_shared_word(void);
 
@@ -179,7 +181,9 @@ __attribute__((visibility("hidden"))) void cape_clean_registers(void);
 /* What cape_die calls to end the whole job (set when a rank starts): 1 when the proxy was asked
    to abort it, 0 when there is no proxy to ask (the rank then ends by SIGKILL, which hydra
    answers by ending every rank), -1 when the rank is alone in its job (it just exits). */
-void cape_set_abort_hook(int (*hook)(void));
+void cape_set_abort_hook(int (*hook)(int code, int quiet));
+/* exit(status) inside a distributed region: ends the whole job with that status and no message. */
+void cape_exit_everywhere(int status) __attribute__((noreturn));
 /* write(2) of a whole string to fd 2 of the process as it started (rank 0 and others alike). */
 void cape_write_err(const char *msg);
 void cape_set_err_fd(int fd);
