@@ -70,8 +70,9 @@ enum Flush {
     /// The flush of the calling thread (from the trap of a fence site).
     static func flush() {
         guard enabled, Region.tracking else { return }
-        if Sync.localThreads > 1 && cape_tracker_backend() != Int32(CAPE_TRACKER_UFFD.rawValue) {
-            fatal("a flush ran in a region with \(Sync.localThreads) of its threads on rank \(Runtime.rank); flush is exact "
+        let threads = Sync.localThreads + NestedTeam.running
+        if threads > 1 && cape_tracker_backend() != Int32(CAPE_TRACKER_UFFD.rawValue) {
+            fatal("a flush ran in a region with \(threads) of its threads on rank \(Runtime.rank); flush is exact "
                 + "with CAPE_TRACKER=mprotect only with one thread per rank (use the uffd tracker, or CAPE_THREADS_PER_RANK=1)")
         }
         if Exclusion.holdsSection {

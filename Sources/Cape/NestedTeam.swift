@@ -71,6 +71,11 @@ final class NestedTeam: @unchecked Sendable {
         return team.level == t.level ? team : nil
     }
 
+    /// Threads of nested teams running on this rank besides their masters (a flush under the
+    /// mprotect tracker needs to know that a rank runs several threads).
+    private static let extraThreads: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
+    static var running: Int { Int(cape_load_acquire_u32(extraThreads)) }
+
     /// Runs the region with `size` threads: the caller is thread 0, pool threads the others.
     static func run(_ fn: OutlinedFn, _ data: UnsafeMutableRawPointer?, size: Int, preset: cape_ws_preset_t?) {
         let t = cape_self()!
@@ -80,6 +85,8 @@ final class NestedTeam: @unchecked Sendable {
         let level = Int(saved.level) + 1
         if level < list.count { icvs.nthreads = list[level] }
         let team = NestedTeam(size: size, parent: saved, icvs: icvs, fn: fn, data: data, preset: preset)
+        _ = cape_fetch_add_u32(extraThreads, UInt32(size - 1))
+        defer { _ = cape_fetch_add_u32(extraThreads, 0 &- UInt32(size - 1)) }
         let members = NestedPool.take(size - 1)
         for (k, index) in members.enumerated() { NestedPool.start(index, team: team, member: k + 1) }
         team.enter(member: 0, localIndex: Int(saved.local_index))

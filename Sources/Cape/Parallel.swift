@@ -98,6 +98,7 @@ enum Region {
         ThreadPrivate.leave()
         guard let c = current else { return }
         defer { Profile.regionEnd(fn: c.fn) }
+        defer { TeamBlocks.regionEnded() }
         guard c.tracked else {
             current = nil
             Sync.advance()

@@ -117,6 +117,7 @@ func capeSwiftStart() {
     SharedState.base = sharedRegion
     if Runtime.size > 1 { shareState(sharedRegion, bytes: sharedBytes) }
     if Runtime.size > 1 { RegionHeap.setUp(ranks: Runtime.size, rank: Runtime.rank) }
+    TeamBlocks.setUp()
     ThreadPrivate.setUp()
     if Runtime.distributed && Runtime.rank != 0, let channel = Runtime.channel {
         // The directory's path goes into the channel: the proxy removes it if this process dies first.
