@@ -204,6 +204,22 @@ __attribute__((noinline)) CLEAN_RETURN void GOMP_parallel(void (*fn)(void *), vo
     parallel_common(fn, data, num_threads, flags, CALLER_SP(), 0, NULL);
 }
 
+/* `reduction(task, ...)` on parallel: the reductions' array is the first word of the data block;
+   the team's copies are registered before the region (TaskReductions.swift). Returns the team
+   size, which gcc's code uses to combine the copies. */
+__attribute__((noinline)) CLEAN_RETURN unsigned GOMP_parallel_reductions(void (*fn)(void *), void *data, unsigned num_threads,
+                                                                          unsigned flags) {
+    uintptr_t saved[2];
+    cape_self()->rt_depth++;
+    unsigned n = cape_swift_parallel_reductions_begin(*(uintptr_t *)data, num_threads, flags, saved);
+    cape_self()->rt_depth--;
+    parallel_common(fn, data, num_threads, flags, CALLER_SP(), 0, NULL);
+    cape_self()->rt_depth++;
+    cape_swift_parallel_reductions_end(saved);
+    cape_self()->rt_depth--;
+    return n;
+}
+
 /* Old ABI: the caller runs the master's share itself, on the main stack, between the two calls.
    Its frames lie below the entry stack pointer, where nothing is tracked. */
 __attribute__((noinline)) CLEAN_RETURN void GOMP_parallel_start(void (*fn)(void *), void *data, unsigned num_threads) {

@@ -19,6 +19,7 @@
 #define TASK_FLAG_REDUCTION (1u << 12)
 #define TASK_FLAG_DETACH (1u << 13)
 #define TASK_FLAG_STRICT (1u << 14)
+#define TASK_FLAG_NOGROUP (1u << 11)
 
 static __thread int final_depth __attribute__((tls_model("initial-exec")));
 /* Tasks running on this thread, nested: a task is an owner of its own (nest locks, ICVs). */
@@ -75,14 +76,22 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
 void GOMP_taskwait(void) {}
 void GOMP_taskwait_depend(void **depend) { (void)depend; }
 void GOMP_taskyield(void) {}
-void GOMP_taskgroup_start(void) {}
-void GOMP_taskgroup_end(void) {}
+/* GOMP_taskgroup_start/end and the task reductions: TaskReductions.swift. */
+void GOMP_taskgroup_start(void);
+void GOMP_taskgroup_end(void);
+void GOMP_taskgroup_reduction_register(uintptr_t *data);
 
 /* taskloop: the iterations are cut into tasks as the clauses ask, and each task runs at once with
    its bounds in the first two words of its data block. */
 #define TASKLOOP_BODY(T)                                                                                             \
-    if (flags & TASK_FLAG_REDUCTION)                                                                                 \
-        cape_die("taskloop with a reduction clause is not supported yet (use a worksharing loop with reduction)"); \
+    bool group = (flags & TASK_FLAG_NOGROUP) == 0;                                                                   \
+    if (group) GOMP_taskgroup_start();                                                                               \
+    /* reduction: the reductions' array follows the bounds in the data block */                                     \
+    if (group && (flags & TASK_FLAG_REDUCTION)) GOMP_taskgroup_reduction_register(((uintptr_t **)data)[2 * sizeof(T) / sizeof(void *)]); \
+    taskloop_tasks_##T(fn, data, cpyfn, arg_size, arg_align, flags, num_tasks, start, end, step);                   \
+    if (group) GOMP_taskgroup_end();
+
+#define TASKLOOP_TASKS(T)                                                                                            \
     bool up = (flags & TASK_FLAG_UP) != 0;                                                                           \
     if (up ? start >= end : start <= end) return;                                                                    \
     /* number of iterations, without overflow */                                                                     \
@@ -126,6 +135,16 @@ void GOMP_taskgroup_end(void) {}
         s = e;                                                                                                       \
     }
 
+typedef unsigned long long ull;
+static void taskloop_tasks_long(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), long arg_size, long arg_align,
+                                unsigned flags, unsigned long num_tasks, long start, long end, long step) {
+    TASKLOOP_TASKS(long)
+}
+static void taskloop_tasks_ull(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), long arg_size, long arg_align,
+                               unsigned flags, unsigned long num_tasks, ull start, ull end, ull step) {
+    TASKLOOP_TASKS(ull)
+}
+
 void GOMP_taskloop(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), long arg_size, long arg_align,
                    unsigned flags, unsigned long num_tasks, int priority, long start, long end, long step) {
     (void)priority;
@@ -136,5 +155,5 @@ void GOMP_taskloop_ull(void (*fn)(void *), void *data, void (*cpyfn)(void *, voi
                        unsigned flags, unsigned long num_tasks, int priority, unsigned long long start,
                        unsigned long long end, unsigned long long step) {
     (void)priority;
-    TASKLOOP_BODY(unsigned long long)
+    TASKLOOP_BODY(ull)
 }

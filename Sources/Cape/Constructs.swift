@@ -7,14 +7,19 @@ import Glibc
 @inline(__always) private func enter() { cape_self()!.pointee.rt_depth += 1 }
 @inline(__always) private func leave() { cape_self()!.pointee.rt_depth -= 1 }
 
-/// The `reductions` and `mem` arguments of the GOMP_*_start entry points of OpenMP 5: task
-/// reductions stop by name; `mem` receives the block the construct shares (TeamBlocks.swift).
-private func takeExtras(_ reductions: UnsafeMutableRawPointer?, _ mem: UnsafeMutableRawPointer?, _ what: String) {
-    if reductions != nil { fatalEverywhere("task reductions on \(what) are not supported yet (use a reduction clause without the task modifier)") }
-    if let mem {
-        enter(); defer { leave() }
-        TeamBlocks.provide(mem)
+/// The `reductions` and `mem` arguments of the GOMP_*_start entry points of OpenMP 5: the
+/// construct's task reductions (TaskReductions.swift), and the block the construct shares
+/// (TeamBlocks.swift).
+private func takeExtras(_ reductions: UnsafeMutableRawPointer?, _ mem: UnsafeMutableRawPointer?) {
+    guard reductions != nil || mem != nil else { return }
+    enter(); defer { leave() }
+    if let reductions {
+        if cape_self()!.pointee.nest != nil {
+            fatalEverywhere("task reductions on a worksharing construct of a nested team are not supported yet (disable nesting for this region)")
+        }
+        TaskReductions.worksharingStarts(UInt(bitPattern: reductions))
     }
+    if let mem { TeamBlocks.provide(mem) }
 }
 
 // ---- loops with `long` induction variables ----
@@ -63,14 +68,14 @@ public typealias LP = UnsafeMutablePointer<Int>
 @_cdecl("GOMP_loop_start")
 public func GOMP_loop_start(_ s: Int, _ e: Int, _ i: Int, _ sched: Int, _ c: Int, _ a: LP?, _ b: LP?,
                             _ reductions: UnsafeMutableRawPointer?, _ mem: UnsafeMutableRawPointer?) -> Bool {
-    takeExtras(reductions, mem, "a worksharing loop")
+    takeExtras(reductions, mem)
     return startLong(s, e, i, sched & 0x7fff_ffff, c, ordered: false, a, b)
 }
 
 @_cdecl("GOMP_loop_ordered_start")
 public func GOMP_loop_ordered_start(_ s: Int, _ e: Int, _ i: Int, _ sched: Int, _ c: Int, _ a: LP?, _ b: LP?,
                                     _ reductions: UnsafeMutableRawPointer?, _ mem: UnsafeMutableRawPointer?) -> Bool {
-    takeExtras(reductions, mem, "an ordered loop")
+    takeExtras(reductions, mem)
     return startLong(s, e, i, sched & 0x7fff_ffff, c, ordered: true, a, b)
 }
 
@@ -121,14 +126,14 @@ private func nextULL(_ istart: UP, _ iend: UP) -> Bool {
 @_cdecl("GOMP_loop_ull_start")
 public func GOMP_loop_ull_start(_ u: Bool, _ s: UInt64, _ e: UInt64, _ i: UInt64, _ sched: Int, _ c: UInt64, _ a: UP?, _ b: UP?,
                                 _ reductions: UnsafeMutableRawPointer?, _ mem: UnsafeMutableRawPointer?) -> Bool {
-    takeExtras(reductions, mem, "a worksharing loop")
+    takeExtras(reductions, mem)
     return startULL(u, s, e, i, sched & 0x7fff_ffff, c, ordered: false, a, b)
 }
 
 @_cdecl("GOMP_loop_ull_ordered_start")
 public func GOMP_loop_ull_ordered_start(_ u: Bool, _ s: UInt64, _ e: UInt64, _ i: UInt64, _ sched: Int, _ c: UInt64, _ a: UP?, _ b: UP?,
                                         _ reductions: UnsafeMutableRawPointer?, _ mem: UnsafeMutableRawPointer?) -> Bool {
-    takeExtras(reductions, mem, "an ordered loop")
+    takeExtras(reductions, mem)
     return startULL(u, s, e, i, sched & 0x7fff_ffff, c, ordered: true, a, b)
 }
 
@@ -188,7 +193,7 @@ public func GOMP_loop_ull_ordered_start(_ u: Bool, _ s: UInt64, _ e: UInt64, _ i
 
 @_cdecl("GOMP_sections2_start")
 public func GOMP_sections2_start(_ count: UInt32, _ reductions: UnsafeMutableRawPointer?, _ mem: UnsafeMutableRawPointer?) -> UInt32 {
-    takeExtras(reductions, mem, "sections")
+    takeExtras(reductions, mem)
     return GOMP_sections_start(count)
 }
 
@@ -245,5 +250,5 @@ public func GOMP_sections2_start(_ count: UInt32, _ reductions: UnsafeMutableRaw
 
 /// `scope` (OpenMP 5.1): a block that all threads run; its barrier is a separate GOMP_barrier call.
 @_cdecl("GOMP_scope_start") public func GOMP_scope_start(_ reductions: UnsafeMutableRawPointer?) {
-    takeExtras(reductions, nil, "a scope construct")
+    takeExtras(reductions, nil)
 }

@@ -80,6 +80,11 @@ enum TeamBlocks {
         mem.storeBytes(of: block, as: UnsafeMutableRawPointer.self)
     }
 
+    static func owns(_ p: UnsafeRawPointer) -> Bool {
+        guard let area else { return false }
+        return p >= UnsafeRawPointer(area) && p < UnsafeRawPointer(area + areaBytes)
+    }
+
     /// The end of a region, once every rank holds its memory: blocks are zero again, everywhere.
     static func regionEnded() {
         guard let area else { return }

@@ -33,7 +33,6 @@
 @_cdecl("GOMP_offload_register_ver") public func _unsupported_GOMP_offload_register_ver() { unsupported("GOMP_offload_register_ver") }
 @_cdecl("GOMP_offload_unregister") public func _unsupported_GOMP_offload_unregister() { unsupported("GOMP_offload_unregister") }
 @_cdecl("GOMP_offload_unregister_ver") public func _unsupported_GOMP_offload_unregister_ver() { unsupported("GOMP_offload_unregister_ver") }
-@_cdecl("GOMP_parallel_reductions") public func _unsupported_GOMP_parallel_reductions() { unsupported("GOMP_parallel_reductions") }
 @_cdecl("GOMP_target") public func _unsupported_GOMP_target() { unsupported("GOMP_target") }
 @_cdecl("GOMP_target_data") public func _unsupported_GOMP_target_data() { unsupported("GOMP_target_data") }
 @_cdecl("GOMP_target_data_ext") public func _unsupported_GOMP_target_data_ext() { unsupported("GOMP_target_data_ext") }
@@ -42,13 +41,9 @@
 @_cdecl("GOMP_target_ext") public func _unsupported_GOMP_target_ext() { unsupported("GOMP_target_ext") }
 @_cdecl("GOMP_target_update") public func _unsupported_GOMP_target_update() { unsupported("GOMP_target_update") }
 @_cdecl("GOMP_target_update_ext") public func _unsupported_GOMP_target_update_ext() { unsupported("GOMP_target_update_ext") }
-@_cdecl("GOMP_task_reduction_remap") public func _unsupported_GOMP_task_reduction_remap() { unsupported("GOMP_task_reduction_remap") }
-@_cdecl("GOMP_taskgroup_reduction_register") public func _unsupported_GOMP_taskgroup_reduction_register() { unsupported("GOMP_taskgroup_reduction_register") }
-@_cdecl("GOMP_taskgroup_reduction_unregister") public func _unsupported_GOMP_taskgroup_reduction_unregister() { unsupported("GOMP_taskgroup_reduction_unregister") }
 @_cdecl("GOMP_teams") public func _unsupported_GOMP_teams() { unsupported("GOMP_teams") }
 @_cdecl("GOMP_teams4") public func _unsupported_GOMP_teams4() { unsupported("GOMP_teams4") }
 @_cdecl("GOMP_teams_reg") public func _unsupported_GOMP_teams_reg() { unsupported("GOMP_teams_reg") }
 @_cdecl("GOMP_warning") public func _unsupported_GOMP_warning() { unsupported("GOMP_warning") }
-@_cdecl("GOMP_workshare_task_reduction_unregister") public func _unsupported_GOMP_workshare_task_reduction_unregister() { unsupported("GOMP_workshare_task_reduction_unregister") }
 @_cdecl("omp_fulfill_event") public func _unsupported_omp_fulfill_event() { unsupported("omp_fulfill_event") }
 @_cdecl("omp_fulfill_event_") public func _unsupported_omp_fulfill_event_() { unsupported("omp_fulfill_event_") }

@@ -165,6 +165,8 @@ void cape_swift_parallel(void (*fn)(void *), void *data, unsigned num_threads, u
 void cape_swift_parallel_start(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags, uintptr_t entry_sp,
                                const cape_ws_preset_t *preset);
 void cape_swift_parallel_end(void);
+unsigned cape_swift_parallel_reductions_begin(uintptr_t data, unsigned num_threads, unsigned flags, uintptr_t *saved);
+void cape_swift_parallel_reductions_end(uintptr_t *saved);
 void cape_swift_at_exit(int status);
 /* A 64-bit value chosen by rank 0 and the same on every rank (the stack-protector canary). */
 uint64_t cape_swift_shared_word(void);
