@@ -51,7 +51,7 @@ int cape_foreign_runtime(const char **name) {
     return f.kind;
 }
 
-static void mpi_called(const char *what) {
+static __attribute__((noreturn)) void mpi_called(const char *what) {
     static char msg[512];
     snprintf(msg, sizeof msg, "the program calls %s: it is an MPI program itself, and under libcape the ranks' MPI "
              "belongs to libcape (run hybrid MPI+OpenMP programs with their own MPI, without libcape)", what);

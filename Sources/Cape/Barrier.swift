@@ -46,6 +46,7 @@ enum Sync {
     /// executor (GOMP_single_copy_end).
     static func barrier(copy: UnsafeMutableRawPointer? = nil) {
         let t = cape_self()!
+        cape_tasks_settle_barrier()
         guard t.pointee.team_size > 1 else { return }
         if let nest = NestedTeam.current() {
             if let copy { nest.copy = copy }

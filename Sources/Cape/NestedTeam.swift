@@ -93,6 +93,7 @@ final class NestedTeam: @unchecked Sendable {
         t.pointee.rt_depth = saved.rt_depth - 1
         cape_call_clean(fn, data)
         t.pointee.rt_depth = saved.rt_depth
+        cape_tasks_settle_barrier()
         team.join()
         t.pointee = saved
     }
@@ -121,6 +122,8 @@ final class NestedTeam: @unchecked Sendable {
         enter(member: member, localIndex: localIndex)
         t.pointee.rt_depth = 0
         cape_call_clean(fn, data)
+        t.pointee.rt_depth = 1
+        cape_tasks_settle_barrier()
         t.pointee = Pool.idleState
     }
 

@@ -56,6 +56,8 @@ enum Region {
         Work.enterShare(preset)
         t.pointee.rt_depth -= 1
         cape_call_clean(fn, data)
+        t.pointee.rt_depth += 1
+        cape_tasks_settle_barrier()
         t.pointee = saved
     }
 

@@ -26,7 +26,7 @@ import Glibc
 enum TaskReductions {
     /// A thread's registrations: the current one (0: none of its own) and the level it was made at;
     /// below, what each open taskgroup found.
-    private struct Slot { var head: UInt = 0; var level: Int32 = 0; var saved: [(UInt, Int32)] = [] }
+    private struct Slot { var head: UInt = 0; var level: Int32 = 0; var saved: [(UInt, Int32, UInt64)] = [] }
     nonisolated(unsafe) private static let slots: UnsafeMutablePointer<Slot> = {
         let p = UnsafeMutablePointer<Slot>.allocate(capacity: Runtime.maxLocalThreads + 1)
         p.initialize(repeating: Slot(), count: Runtime.maxLocalThreads + 1)
@@ -60,13 +60,14 @@ enum TaskReductions {
 
     static func taskgroupStarts() {
         let s = slot()
-        s.pointee.saved.append((s.pointee.head, s.pointee.level))
+        s.pointee.saved.append((s.pointee.head, s.pointee.level, cape_tasks_taskgroup_begin()))
         setHead(head())
     }
 
     static func taskgroupEnds() {
         let s = slot()
-        guard let (h, l) = s.pointee.saved.popLast() else { return }
+        guard let (h, l, mark) = s.pointee.saved.popLast() else { return }
+        cape_tasks_taskgroup_end(mark)
         s.pointee.head = h
         s.pointee.level = l
     }

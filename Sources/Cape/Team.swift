@@ -97,6 +97,7 @@ final class Pool: @unchecked Sendable {
     }
 
     func leaveShare() {
+        cape_tasks_settle_barrier()
         let t = cape_self()!
         if t.pointee.local_index == 0 {
             t.pointee = saved

@@ -45,5 +45,3 @@
 @_cdecl("GOMP_teams4") public func _unsupported_GOMP_teams4() { unsupported("GOMP_teams4") }
 @_cdecl("GOMP_teams_reg") public func _unsupported_GOMP_teams_reg() { unsupported("GOMP_teams_reg") }
 @_cdecl("GOMP_warning") public func _unsupported_GOMP_warning() { unsupported("GOMP_warning") }
-@_cdecl("omp_fulfill_event") public func _unsupported_omp_fulfill_event() { unsupported("omp_fulfill_event") }
-@_cdecl("omp_fulfill_event_") public func _unsupported_omp_fulfill_event_() { unsupported("omp_fulfill_event_") }

@@ -31,6 +31,17 @@ struct FailureTests {
         try expectFailure("unsupported_doacross", message: "cape: GOMP_loop_doacross_static_start is not supported yet")
     }
 
+    @Test("a detached task whose event is never fulfilled stops the job by name at the barrier instead of hanging")
+    func detachUnfulfilled() throws {
+        try expectFailure("detach_unfulfilled", message: "cape: a barrier (or the end of a region) waits for a detached task whose event is not fulfilled")
+    }
+
+    @Test("an active nested region with OMP_THREAD_LIMIT set stops by name")
+    func nestedThreadLimit() throws {
+        try expectFailure("nested_thread_limit", message: "cape: a nested parallel region with OMP_THREAD_LIMIT set is not supported yet",
+                          extra: ["OMP_THREAD_LIMIT": "8"])
+    }
+
     @Test("ranks that take different paths are stopped before memory is merged")
     func divergence() throws {
         try expectFailure("diverge", message: "cape: the ranks diverged", args: { [$0.appendingPathComponent("marker").path] })

@@ -167,6 +167,11 @@ void cape_swift_parallel_start(void (*fn)(void *), void *data, unsigned num_thre
 void cape_swift_parallel_end(void);
 unsigned cape_swift_parallel_reductions_begin(uintptr_t data, unsigned num_threads, unsigned flags, uintptr_t *saved);
 void cape_swift_parallel_reductions_end(uintptr_t *saved);
+/* Tasks that wait for detach events (tasks.c): a barrier or a region's end, where every task of
+   the thread must be complete; a taskgroup's start (the mark its end is given) and end. */
+void cape_tasks_settle_barrier(void);
+uint64_t cape_tasks_taskgroup_begin(void);
+void cape_tasks_taskgroup_end(uint64_t start);
 void cape_swift_at_exit(int status);
 /* A 64-bit value chosen by rank 0 and the same on every rank (the stack-protector canary). */
 uint64_t cape_swift_shared_word(void);
