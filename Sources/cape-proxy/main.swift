@@ -103,11 +103,39 @@ func respond(status: Int32 = 0, outLen: Int, _ r0: UInt64 = 0, _ r1: UInt64 = 0,
 
 // Point-to-point calls of the exchange. Rank 0's proxy of a job on several hosts must go on
 // serving while it waits for a peer (the peer may itself wait for a chunk or a lock from it), so
-// there they are nonblocking calls completed in a loop that serves; elsewhere MPI's own blocking
-// calls.
+// there they are nonblocking calls completed in a loop that serves. Where this host runs more of
+// the job's threads than it has cores (`crowded`), a proxy waiting for a peer must not spin: MPICH's
+// blocking calls would take the core the peer needs to get there (at -n 4 on 2 cores the proxies
+// used about half a core each while the ranks computed). There they are nonblocking calls polled
+// with sleeps. Elsewhere MPI's own blocking calls, which spin on a core that is free.
+
+/// More threads of the job on this host than cores (set at HELLO).
+var crowded = false
+
+/// Polls until `done` holds, yielding the core: a few yields, then sleeps from 5 us growing to
+/// 200 us (a peer that is not running cannot answer sooner, and one that is answers within the
+/// first sleeps).
+func politely(_ done: () -> Bool) {
+    var tries = 0
+    var micros: UInt32 = 5
+    while !done() {
+        tries += 1
+        if tries < 8 { sched_yield(); continue }
+        usleep(micros)
+        micros = min(micros * 2, 200)
+    }
+}
 
 func complete(_ requests: inout [MPI_Request]) {
     guard serving else {
+        if crowded {
+            politely {
+                var done: Int32 = 0
+                MPI_Testall(Int32(requests.count), &requests, &done, cape_mpi_statuses_ignore())
+                return done != 0
+            }
+            return
+        }
         MPI_Waitall(Int32(requests.count), &requests, cape_mpi_statuses_ignore())
         return
     }
@@ -120,21 +148,32 @@ func complete(_ requests: inout [MPI_Request]) {
 }
 
 func send(_ p: UnsafeRawPointer, _ n: Int, _ type: MPI_Datatype, to peer: Int32, tag: Int32) {
-    guard serving else { MPI_Send(p, Int32(n), type, peer, tag, world); return }
+    guard serving || crowded else { MPI_Send(p, Int32(n), type, peer, tag, world); return }
     var r = [MPI_Request(0)]
     MPI_Isend(p, Int32(n), type, peer, tag, world, &r[0])
     complete(&r)
 }
 
 func recv(_ p: UnsafeMutableRawPointer, _ n: Int, _ type: MPI_Datatype, from peer: Int32, tag: Int32) {
-    guard serving else { MPI_Recv(p, Int32(n), type, peer, tag, world, cape_mpi_status_ignore()); return }
+    guard serving || crowded else { MPI_Recv(p, Int32(n), type, peer, tag, world, cape_mpi_status_ignore()); return }
     var r = [MPI_Request(0)]
     MPI_Irecv(p, Int32(n), type, peer, tag, world, &r[0])
     complete(&r)
 }
 
 func probe(_ peer: Int32, _ status: inout MPI_Status) {
-    guard serving else { MPI_Probe(peer, MPI_ANY_TAG, world, &status); return }
+    guard serving else {
+        if crowded {
+            politely {
+                var found: Int32 = 0
+                MPI_Iprobe(peer, MPI_ANY_TAG, world, &found, &status)
+                return found != 0
+            }
+            return
+        }
+        MPI_Probe(peer, MPI_ANY_TAG, world, &status)
+        return
+    }
     var found: Int32 = 0
     while true {
         MPI_Iprobe(peer, MPI_ANY_TAG, world, &found, &status)
@@ -449,6 +488,11 @@ func handle(_ op: UInt32) {
         }
         var mine = (control.pointee.arg0, control.pointee.arg1)
         MPI_Allgather(&mine, 2, cape_mpi_uint64(), data, 2, cape_mpi_uint64(), world)
+        // (capacity, host) per rank: the threads this host runs, against its cores.
+        let entries = data.assumingMemoryBound(to: UInt64.self)
+        var threadsHere: UInt64 = 0
+        for r in 0..<Int(worldSize) where entries[2 * r + 1] == mine.1 { threadsHere += entries[2 * r] }
+        crowded = threadsHere > UInt64(max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         respond(outLen: Int(worldSize) * 16, UInt64(rank), UInt64(worldSize))
     case UInt32(CAPE_OP_SHARE.rawValue):
         share(fd: Int32(control.pointee.arg0), bytes: Int(control.pointee.arg1), serves: control.pointee.arg2 != 0)
