@@ -4,7 +4,9 @@
 # microbenchmarks, a Jacobi stencil against an MPI halo exchange, the cost of a
 # dirty page for each tracker, and a loop with uneven iterations (static,
 # dynamic and guided schedules); also the cost of an empty region, a barrier,
-# a dynamic chunk claim, a critical section, a lock and an atomic update.
+# a dynamic chunk claim, a critical section, a lock and an atomic update; and
+# two kernels in the manner of NAS (an ADI line sweep, a conjugate gradient)
+# with many barriers in one region, set against an 8-byte MPI_Allreduce.
 # With --hosts, the ranks run on simulated hosts (scripts/sim-ssh); the hosts
 # part sets one host against several.
 # Run `bench/run.sh --help` for the options.
@@ -74,6 +76,31 @@ sync: times a critical section, a lock set/unset pair, an atomic increment, a
 flush with nothing to publish, an atomic capture and a float atomic add inside
 one region under libgomp and libcape (bench/out/sync.csv).
 
+kernels: for each entry of BENCH_KERNELS, one OpenMP binary with one region
+and many barriers (best of BENCH_REPS runs each):
+
+  adi:n:T    bench/adi.c: an ADI line sweep in the manner of NAS SP/BT on an
+             n^3 grid of 5 components, T time steps of 5 worksharing loops
+             (rhs; Thomas solves along x, y, z; add)
+  cg:m:it    bench/cg.c: it iterations of conjugate gradient in the manner
+             of NAS CG on the 5-point Laplacian of an m x m grid, CSR
+             (matrix-vector product, two reductions, vector updates: 5
+             barriers per iteration)
+
+  libgomp 1    env OMP_NUM_THREADS=1 ./adi n T
+  libgomp NP   env OMP_NUM_THREADS=NP ./adi n T
+  libcape      env LD_PRELOAD=<libcape.so> CAPE_THREADS_PER_RANK=1 \\
+                   mpiexec -n NP ./adi n T                 (same binary)
+
+and once: barrier.c (BENCH_BARRIERS, BENCH_CHUNKS) and empty_region.c
+(BENCH_REGIONS) under libcape, and allreduce_mpi.c (BENCH_ALLREDUCES 8-byte
+MPI_Allreduce calls) at mpiexec -n NP. adi's checksums must be identical
+(else MISMATCH, exit 1); cg's depend on the team size (reduction order), so
+only libgomp NP and libcape are compared, and a difference is a warning line.
+Prints a table (libcape over libgomp 1 and NP; libcape's extra time per
+barrier) and what a libcape barrier, empty barrier and empty region cost in
+8-byte MPI_Allreduce calls; writes bench/out/kernels.csv.
+
 hosts (only when BENCH_PARTS names it): one host against several, at NP
 ranks: plain mpiexec -n NP against HP simulated hosts of NP/HP ranks, where
 HP is H of --hosts, or 2 without it (so 2 hosts x 1 rank at the default NP):
@@ -107,8 +134,8 @@ Environment:
   BENCH_REGIONS  timed empty regions per run       (default: 10000)
   BENCH_PARTS    parts to run, space separated; they run in the order
                  above whatever the order given
-                 (default: "matmul epcc jacobi pages empty loadbalance barrier sync";
-                  hosts is the one other part)
+                 (default: "matmul epcc jacobi pages empty loadbalance barrier sync
+                  kernels"; hosts is the one other part)
   BENCH_HOSTS    simulated hosts, as --hosts (default: 1)
   BENCH_EPCC_REPS  inner repetitions of each EPCC test (default: 1000)
   BENCH_JACOBI   "n T" of the Jacobi part          (default: "1024 200")
@@ -124,6 +151,11 @@ Environment:
   BENCH_SYNC_OPS critical sections, lock pairs and atomics per thread
                  in the sync part                  (default: 2000)
   BENCH_CHUNKS   timed dynamic chunk claims        (default: 1000000)
+  BENCH_KERNELS  kernel runs of the kernels part, each adi:n:T or cg:m:it
+                 (default: "adi:12:500 adi:24:50 cg:128:200")
+  BENCH_ALLREDUCES
+                 timed 8-byte MPI_Allreduce calls in the kernels part
+                                                   (default: 10000)
   BENCH_HOSTS_BARRIERS
                  barriers per run in the hosts part (default: 500)
   BENCH_HOSTS_SYNC_OPS
@@ -163,12 +195,14 @@ PAGES="${BENCH_PAGES:-8192 20}"
 REPS="${BENCH_REPS:-3}"
 NP="${BENCH_NP:-2}"
 REGIONS="${BENCH_REGIONS:-10000}"
-PARTS="${BENCH_PARTS:-matmul epcc jacobi pages empty loadbalance barrier sync}"
+PARTS="${BENCH_PARTS:-matmul epcc jacobi pages empty loadbalance barrier sync kernels}"
 SYNC_OPS="${BENCH_SYNC_OPS:-2000}"
 LB_SIZES="${BENCH_LB_SIZES:-20000}"
 LB_SCHEDULES="${BENCH_LB_SCHEDULES:-static dynamic guided}"
 BARRIERS="${BENCH_BARRIERS:-5000}"
 CHUNKS="${BENCH_CHUNKS:-1000000}"
+KERNELS="${BENCH_KERNELS:-adi:12:500 adi:24:50 cg:128:200}"
+ALLREDUCES="${BENCH_ALLREDUCES:-10000}"
 TIMEOUT="${BENCH_TIMEOUT:-900}"
 HOSTS_BARRIERS="${BENCH_HOSTS_BARRIERS:-500}"
 HOSTS_SYNC_OPS="${BENCH_HOSTS_SYNC_OPS:-200}"
@@ -196,10 +230,19 @@ for s in $LB_SCHEDULES; do
         || die "BENCH_LB_SCHEDULES: '$s' is not static[,chunk], dynamic[,chunk] or guided[,chunk]"
 done
 [[ -n "${LB_SCHEDULES// /}" ]] || die "BENCH_LB_SCHEDULES is empty"
+for k in $KERNELS; do
+    [[ "$k" =~ ^(adi|cg):[1-9][0-9]*:[1-9][0-9]*$ ]] \
+        || die "BENCH_KERNELS: '$k' is not adi:n:T or cg:m:it (positive integers)"
+    IFS=: read -r kind size steps <<<"$k"
+    [[ "$kind" != adi ]] || (( size >= 3 )) || die "BENCH_KERNELS: '$k': adi needs n >= 3"
+    [[ "$kind" != cg ]] || (( size >= 2 )) || die "BENCH_KERNELS: '$k': cg needs m >= 2"
+done
+[[ -n "${KERNELS// /}" ]] || die "BENCH_KERNELS is empty"
+[[ "$ALLREDUCES" =~ ^[1-9][0-9]*$ ]] || die "BENCH_ALLREDUCES must be a positive integer (got '$ALLREDUCES')"
 for part in $PARTS; do
     case "$part" in
-        matmul|epcc|jacobi|pages|empty|loadbalance|barrier|sync|hosts) ;;
-        *) die "BENCH_PARTS: unknown part '$part' (known: matmul epcc jacobi pages empty loadbalance barrier sync hosts)" ;;
+        matmul|epcc|jacobi|pages|empty|loadbalance|barrier|sync|kernels|hosts) ;;
+        *) die "BENCH_PARTS: unknown part '$part' (known: matmul epcc jacobi pages empty loadbalance barrier sync kernels hosts)" ;;
     esac
 done
 [[ -n "${PARTS// /}" ]] || die "BENCH_PARTS is empty"
@@ -313,6 +356,9 @@ echo "== building into $OUT_DIR"
     && "$MPICC" $CFLAGS -o "$OUT_DIR/jacobi_mpi" "$BENCH_DIR/jacobi_mpi.c" \
     && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/pages" "$BENCH_DIR/pages.c" \
     && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/compute" "$BENCH_DIR/compute.c" \
+    && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/adi" "$BENCH_DIR/adi.c" \
+    && "$CC" $CFLAGS -fopenmp -o "$OUT_DIR/cg" "$BENCH_DIR/cg.c" -lm \
+    && "$MPICC" $CFLAGS -o "$OUT_DIR/allreduce_mpi" "$BENCH_DIR/allreduce_mpi.c" \
     || die "build failed"
 
 # ---- running -----------------------------------------------------------------
@@ -540,6 +586,109 @@ part_sync() {
         echo "libcape_np${NP},$cc,$lc,$ac,$fc,$pc,$xc"
     } >"$RES_DIR/sync.csv"
     echo "(csv: $RES_DIR/sync.csv)"
+}
+
+# ---- kernels in the manner of NAS: many barriers in one region ----------------
+# kernel_best <label> <what> <strict: 1|0> <command...>: best "seconds=" over
+# REPS runs of adi or cg; sets BEST, SUM (the first run's checksum) and VARIED
+# (the other checksums seen, "" if none). strict = 1: a checksum that changes
+# between runs stops the script, as in bench_best.
+kernel_best() {
+    local label="$1" what="$2" strict="$3"; shift 3
+    local r t c
+    BEST="" SUM="" VARIED=""
+    for ((r = 1; r <= REPS; r++)); do
+        run_once "$label $what" "$@"
+        t="$(field seconds)"; c="$(field checksum)"
+        if [[ -z "$SUM" ]]; then SUM="$c"
+        elif [[ "$c" != "$SUM" ]]; then
+            if [[ "$strict" == 1 ]]; then
+                echo "!!!!!!!! MISMATCH: $label $what checksum changed between runs: $SUM vs $c" >&2
+                exit 1
+            fi
+            [[ " $VARIED " == *" $c "* ]] || VARIED="${VARIED:+$VARIED }$c"
+        fi
+        if [[ -z "$BEST" ]]; then BEST="$t"; else BEST="$(min "$BEST" "$t")"; fi
+        printf '   %-10s %-12s run %d/%d  seconds=%s  checksum=%s\n' "$label" "$what" "$r" "$REPS" "$t" "$c"
+    done
+}
+
+# times_of <a> <b>: a / b with one decimal ("n/a" if b is 0).
+times_of() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 > 0) printf "%.1f", a / b; else printf "n/a" }'; }
+
+part_kernels() {
+    local k kind size steps per key prog what strict row note
+    local t1 c1 tn cn tc cc v1 vn vc barriers extra
+    local b_cape e_cape r_cape a_mpi
+    local -a rows=() csv=() warns=()
+    echo "== kernels: $KERNELS   (libgomp 1 thread, libgomp $NP threads, libcape $AT)"
+    for k in $KERNELS; do
+        IFS=: read -r kind size steps <<<"$k"
+        prog="$OUT_DIR/$kind"
+        # adi must give one checksum whatever the team; cg's reductions need not.
+        if [[ "$kind" == adi ]]; then what="n=$size"; strict=1; key=barriers_per_step
+        else what="m=$size"; strict=0; key=barriers_per_iteration
+        fi
+        echo "== $kind $what, $steps $([[ "$kind" == adi ]] && echo time steps || echo iterations)"
+        # The three runs of one kernel follow each other, so that a slow spell of the machine hits all of them.
+        kernel_best "libgomp1" "$kind $what" "$strict" env -u LD_PRELOAD OMP_NUM_THREADS=1 "$prog" "$size" "$steps"
+        t1="$BEST"; c1="$SUM"; v1="$VARIED"
+        kernel_best "libgomp$NP" "$kind $what" "$strict" "${GOMP_ENV[@]}" "$prog" "$size" "$steps"
+        tn="$BEST"; cn="$SUM"; vn="$VARIED"
+        kernel_best libcape "$kind $what" "$strict" "${CAPE_ENV[@]}" "${MPIEXEC[@]}" -n "$NP" "$prog" "$size" "$steps"
+        tc="$BEST"; cc="$SUM"; vc="$VARIED"
+        # The programs say how many barriers a step has.
+        per="$(field "$key")"
+        barriers=$((per * steps))
+        if [[ "$kind" == adi ]]; then
+            [[ "$c1" == "$cn" && "$c1" == "$cc" ]] \
+                || mismatch "kernels: adi n=$size T=$steps: libgomp 1 thread=$c1 libgomp $NP threads=$cn libcape=$cc"
+            note=identical
+        else
+            # Reductions: the sum depends on the team's split, so only the same team size compares.
+            if [[ "$cn" == "$cc" ]]; then note="same-team identical"
+            else
+                note="same-team differ"
+                warns+=("warning: cg m=$size it=$steps: libcape checksum $cc differs from libgomp ($NP thr) $cn (reduction order; libgomp 1 thread: $c1)")
+            fi
+            [[ -z "$v1$vn$vc" ]] || {
+                note="$note; varied between runs"
+                warns+=("warning: cg m=$size it=$steps: checksum varied between runs (libgomp 1: $c1${v1:+ $v1}; libgomp $NP: $cn${vn:+ $vn}; libcape: $cc${vc:+ $vc})")
+            }
+        fi
+        extra="$(awk -v c="$tc" -v g="$tn" -v b="$barriers" 'BEGIN { printf "%.1f", (c - g) * 1e6 / b }')"
+        rows+=("$(printf '%-6s %-8s %7s %9s %15s %16s %15s %18s %19s %17s' "$kind" "$what" "$steps" "$barriers" \
+            "$t1" "$tn" "$tc" "$(ratio "$tc" "$t1")" "$(ratio "$tc" "$tn")" "$extra")")
+        csv+=("$kind,$size,$steps,$barriers,$t1,$tn,$tc,$(ratio "$tc" "$t1"),$(ratio "$tc" "$tn"),$extra,$c1,$cn,$cc,$note")
+    done
+
+    echo "== barrier, empty region (libcape $AT) and 8-byte MPI_Allreduce (MPI $AT), one run each"
+    run_once "kernels barrier libcape" "${CAPE_ENV[@]}" "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/barrier" "$BARRIERS" "$CHUNKS"
+    b_cape="$(field us_per_barrier)"; e_cape="$(field us_per_empty_barrier)"
+    run_once "kernels empty_region libcape" "${CAPE_ENV[@]}" "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/empty_region" "$REGIONS"
+    r_cape="$(field us_per_region)"
+    run_once "kernels allreduce_mpi" "${MPI_ENV[@]}" "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/allreduce_mpi" "$ALLREDUCES"
+    a_mpi="$(field us_per_allreduce)"
+    printf '   %-10s us_per_barrier=%s us_per_empty_barrier=%s us_per_region=%s us_per_allreduce=%s\n' \
+        measured "$b_cape" "$e_cape" "$r_cape" "$a_mpi"
+
+    echo
+    echo "kernels: one region, many barriers; best of $REPS (seconds of the time-step loop)"
+    echo "(adi checksums identical under the three; cg compared between libgomp($NP thr) and libcape only)"
+    printf '%-6s %-8s %7s %9s %15s %16s %15s %18s %19s %17s\n' kernel size steps barriers "libgomp(1 thr)" "libgomp(${NP} thr)" \
+        "libcape(${AT})" "libcape/libgomp-1" "libcape/libgomp-${NP}" "extra us/barrier"
+    for row in "${rows[@]}"; do echo "$row"; done
+    for row in "${warns[@]}"; do echo "$row"; done
+    echo "(extra us/barrier: (libcape - libgomp(${NP} thr)) / barriers)"
+    echo "barrier:       $b_cape us ($(times_of "$b_cape" "$a_mpi") x an 8-byte MPI_Allreduce of $a_mpi us)   [libcape ${AT}, after writing 8 KiB]"
+    echo "empty barrier: $e_cape us ($(times_of "$e_cape" "$a_mpi") x an 8-byte MPI_Allreduce of $a_mpi us)"
+    echo "empty region:  $r_cape us ($(times_of "$r_cape" "$a_mpi") x an 8-byte MPI_Allreduce of $a_mpi us)"
+    {
+        echo "kernel,size,steps,barriers,libgomp_1thr_s,libgomp_${NP}thr_s,libcape_np${NP}_s,libcape_over_libgomp1,libcape_over_libgomp${NP},libcape_extra_us_per_barrier,checksum_libgomp1,checksum_libgomp${NP},checksum_libcape,checksums,libcape_us_per_barrier,libcape_us_per_empty_barrier,libcape_us_per_region,mpi_us_per_allreduce"
+        for row in "${csv[@]}"; do echo "$row,$b_cape,$e_cape,$r_cape,$a_mpi"; done
+    } >"$RES_DIR/kernels.csv"
+    echo "(csv: $RES_DIR/kernels.csv)"
+    echo
 }
 
 # ---- EPCC-style construct overheads ------------------------------------------
@@ -901,4 +1050,5 @@ if want empty; then part_empty; fi
 if want loadbalance; then part_loadbalance; fi
 if want barrier; then part_barrier; fi
 if want sync; then part_sync; fi
+if want kernels; then part_kernels; fi
 if want hosts; then part_hosts; fi
