@@ -84,8 +84,26 @@ void cape_die_in_signal(const char *msg) {
     cape_die(msg);
 }
 
+/* Ends the whole job with `code` (once per process; a second caller returns at once). hydra drops
+   what it has not forwarded yet when the job is aborted (a test saw nothing but "cape: "): give it
+   time first. Then the proxy aborts the job through MPI (`quiet`: without MPI's report); when it
+   cannot (dead, or stuck in an exchange), the rank ends by SIGKILL, which hydra answers by ending
+   every rank. */
+static void end_job(int code, int quiet) {
+    static int ending;
+    if (__atomic_exchange_n(&ending, 1, __ATOMIC_ACQ_REL) || !abort_job) return;
+    struct timespec pause = { 0, 200 * 1000 * 1000 };
+    while (nanosleep(&pause, &pause) != 0) {}
+    int how = abort_job(code, quiet);
+    if (how > 0) {
+        struct timespec ts = { 3, 0 };
+        while (nanosleep(&ts, &ts) != 0) {}
+    }
+    if (how >= 0) kill(getpid(), SIGKILL);
+}
+
 void cape_die(const char *msg) {
-    static int dying, hooked;
+    static int hooked;
     static char line[4096];
     if (!in_signal) {
         flush_program_output();
@@ -96,18 +114,7 @@ void cape_die(const char *msg) {
     cape_write_err(line);
     /* Before the job is aborted: its end may kill this process before it gets further. */
     cape_files_cleanup();
-    if (!__atomic_exchange_n(&dying, 1, __ATOMIC_ACQ_REL) && abort_job) {
-        /* Give hydra time to forward the line: when the job is aborted it drops what it has not
-           forwarded yet (a test saw nothing but "cape: "). */
-        struct timespec pause = { 0, 200 * 1000 * 1000 };
-        while (nanosleep(&pause, &pause) != 0) {}
-        int how = abort_job(1, 0);
-        if (how > 0) {
-            struct timespec ts = { 3, 0 };
-            while (nanosleep(&ts, &ts) != 0) {}
-        }
-        if (how >= 0) kill(getpid(), SIGKILL);
-    }
+    end_job(1, 0);
     _exit(1);
 }
 
@@ -146,19 +153,8 @@ void cape_die_everywhere(const char *msg) {
    the status as its code (hydra then returns it), silencing MPI's own report, and this rank waits
    for the end it asked for. The program's handlers and stdio have run already. */
 void cape_exit_everywhere(int status) {
-    static int exiting;
     cape_files_cleanup();
-    if (!__atomic_exchange_n(&exiting, 1, __ATOMIC_ACQ_REL) && abort_job) {
-        /* As in cape_die: hydra drops what it has not forwarded when the job is aborted. */
-        struct timespec pause = { 0, 200 * 1000 * 1000 };
-        while (nanosleep(&pause, &pause) != 0) {}
-        int how = abort_job(status & 0xff, 1);
-        if (how > 0) {
-            struct timespec ts = { 5, 0 };
-            while (nanosleep(&ts, &ts) != 0) {}
-        }
-        if (how >= 0) kill(getpid(), SIGKILL);
-    }
+    end_job(status & 0xff, 1);
     _exit(status);
 }
 

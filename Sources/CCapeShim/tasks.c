@@ -77,7 +77,9 @@ static void run_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void 
 
 /* ---- tasks that wait: detached ones and their dependents ---- */
 
-enum pending_kind { RUNNING_DETACHED, DETACHED, QUEUED };
+/* RUNNING: its body runs; DETACHED: its body ran, its event is not fulfilled; QUEUED: waits for a
+   sibling it depends on. */
+enum pending_kind { RUNNING, DETACHED, QUEUED };
 
 typedef struct dep { uintptr_t addr; bool in; } dep_t;
 
@@ -177,7 +179,7 @@ static void drain(void);
 static void run_pending(pending_t *e, void (*fn)(void *), void *arg) {
     uint64_t saved = current_task;
     current_task = e->serial;
-    e->kind = RUNNING_DETACHED;
+    e->kind = RUNNING;
     if (e->final) final_depth++;
     task_begin();
     fn(arg);
@@ -233,7 +235,7 @@ void GOMP_task(void (*fn)(void *), void *data, void (*cpyfn)(void *, void *), lo
     e->ndeps = ndeps;
     e->deps = deps;
     e->final = final;
-    e->kind = wait ? QUEUED : RUNNING_DETACHED;
+    e->kind = wait ? QUEUED : RUNNING;
     e->fulfilled = !detached;
     pending_t **q = &pending_head;
     while (*q) q = &(*q)->next;

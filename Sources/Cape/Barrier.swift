@@ -13,8 +13,7 @@ enum Sync {
     /// Local threads of the current region on this rank.
     nonisolated(unsafe) static var localThreads = 1
 
-    private static let arrived: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
-    private static let released: UnsafeMutablePointer<UInt32> = { let p = UnsafeMutablePointer<UInt32>.allocate(capacity: 1); p.initialize(to: 0); return p }()
+    private static let gate = ThreadBarrier()
 
     /// copyprivate: what the executing thread of a single construct publishes for the barrier.
     /// Its data block (on its stack) lists pointers to the variables to copy: private ones on its
@@ -71,20 +70,10 @@ enum Sync {
         }
         let held = Exclusion.suspend()
         defer { Exclusion.resume(held) }
-        let gen = cape_load_acquire_u32(released)
-        if cape_fetch_add_u32(arrived, 1) == UInt32(localThreads - 1) {
-            cape_store_release_u32(arrived, 0)
+        gate.arrive(count: localThreads) {
             t.pointee.rt_depth += 1
             Region.midSync()
             t.pointee.rt_depth -= 1
-            cape_store_release_u32(released, gen &+ 1)
-            cape_futex_wake_private(released, Int32.max)
-        } else {
-            var spins = 0
-            while cape_load_acquire_u32(released) == gen {
-                if spins < 2000 { spins += 1; cape_cpu_relax(); continue }
-                _ = cape_futex_wait_private(released, gen, -1)
-            }
         }
     }
 

@@ -28,11 +28,9 @@ final class NestedTeam: @unchecked Sendable {
     private let data: UnsafeMutableRawPointer?
     private let preset: cape_ws_preset_t?
 
-    /// Barrier: arrivals, and the generation the last arrival advances.
-    private let arrived = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
-    private let released = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private let gate = ThreadBarrier()
     /// Members other than the master still running.
-    private let running = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private let running = Countdown()
     /// The team's sync points so far; written only by the last arrival of a barrier.
     private(set) var epoch: UInt64 = 0
     /// copyprivate: the executing thread's data block, for the barrier that follows.
@@ -53,14 +51,12 @@ final class NestedTeam: @unchecked Sendable {
         self.fn = fn
         self.data = data
         self.preset = preset
-        arrived.initialize(to: 0)
-        released.initialize(to: 0)
-        running.initialize(to: UInt32(size - 1))
+        running.start(size - 1)
         counters.initialize(repeating: 0, count: 2 * NestedTeam.slots * 2)
     }
 
     deinit {
-        arrived.deallocate(); released.deallocate(); running.deallocate(); counters.deallocate()
+        gate.deallocate(); running.deallocate(); counters.deallocate()
     }
 
     /// The team the calling thread is in at its current level, if that level is such a team's.
@@ -127,38 +123,18 @@ final class NestedTeam: @unchecked Sendable {
         t.pointee = Pool.idleState
     }
 
-    fileprivate func memberDone() {
-        if cape_fetch_add_u32(running, UInt32.max) == 1 { cape_futex_wake_private(running, 1) }
-    }
+    fileprivate func memberDone() { running.done() }
 
     /// The region's end: the master waits for the other members (their implicit barrier).
-    private func join() {
-        var spins = 0
-        while true {
-            let r = cape_load_acquire_u32(running)
-            if r == 0 { return }
-            if spins < 2000 { spins += 1; cape_cpu_relax(); continue }
-            _ = cape_futex_wait_private(running, r, -1)
-        }
-    }
+    private func join() { running.wait() }
 
     /// The team's barrier. The last arrival starts the next epoch and clears the counter bank the
     /// epoch after it uses (no thread can be in that one yet, nor still in the one before).
     func barrier() {
-        let gen = cape_load_acquire_u32(released)
-        if cape_fetch_add_u32(arrived, 1) == UInt32(size - 1) {
-            cape_store_release_u32(arrived, 0)
+        gate.arrive(count: size) {
             epoch &+= 1
             let bank = Int((epoch + 1) % 2)
             (counters + bank * NestedTeam.slots * 2).update(repeating: 0, count: NestedTeam.slots * 2)
-            cape_store_release_u32(released, gen &+ 1)
-            cape_futex_wake_private(released, Int32.max)
-        } else {
-            var spins = 0
-            while cape_load_acquire_u32(released) == gen {
-                if spins < 2000 { spins += 1; cape_cpu_relax(); continue }
-                _ = cape_futex_wait_private(released, gen, -1)
-            }
         }
     }
 
@@ -260,15 +236,7 @@ enum NestedPool {
         let b = boxes + index
         var seen: UInt32 = 0
         while true {
-            withUnsafeMutablePointer(to: &b.pointee.seq) { w in
-                var spins = 0
-                while true {
-                    let s = cape_load_acquire_u32(w)
-                    if s != seen { seen = s; break }
-                    if spins < 2000 { spins += 1; cape_cpu_relax(); continue }
-                    _ = cape_futex_wait_private(w, s, -1)
-                }
-            }
+            seen = withUnsafeMutablePointer(to: &b.pointee.seq) { awaitChange($0, from: seen) }
             let team = Unmanaged<NestedTeam>.fromOpaque(b.pointee.team!).takeUnretainedValue()
             team.runMember(b.pointee.member, localIndex: index)
             giveBack(index)

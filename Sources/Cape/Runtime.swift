@@ -319,21 +319,23 @@ enum Output {
         cape_stdio_flush()
         guard Runtime.rank != 0, capture.out >= 0 else { return }
         usleep(300_000)
-        for (from, to) in [(capture.out, realOut), (capture.err, Int32(2))] where to >= 0 {
-            let real = to == 2 ? cape_err_fd() : to
-            var buffer = [UInt8](repeating: 0, count: 65536)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: 65536, alignment: 16)
+        defer { buffer.deallocate() }
+        for (from, to) in [(capture.out, realOut), (capture.err, cape_err_fd())] where to >= 0 {
             var off: off_t = 0
-            while true {
-                let n = buffer.withUnsafeMutableBytes { pread(from, $0.baseAddress, $0.count, off) }
-                if n <= 0 { break }
-                var w = 0
-                while w < n {
-                    let k = buffer.withUnsafeBytes { write(real, $0.baseAddress! + w, n - w) }
-                    if k <= 0 { break }
-                    w += k
-                }
+            while case let n = pread(from, buffer, 65536, off), n > 0 {
+                writeAll(to, buffer, n)
                 off += off_t(n)
             }
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) {
+        var off = 0
+        while off < n {
+            let w = write(fd, p + off, n - off)
+            if w <= 0 { break }
+            off += w
         }
     }
 
@@ -371,12 +373,7 @@ enum Output {
             if s.outBytes > 0 { fwrite(s.output.baseAddress, 1, s.outBytes, stdout) }
             if s.errBytes > 0 {
                 fflush(stdout)
-                var off = 0
-                while off < s.errBytes {
-                    let w = write(2, s.errors.baseAddress! + off, s.errBytes - off)
-                    if w <= 0 { break }
-                    off += w
-                }
+                writeAll(2, s.errors.baseAddress!, s.errBytes)
             }
         }
     }

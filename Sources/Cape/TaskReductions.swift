@@ -105,12 +105,8 @@ enum TaskReductions {
         switch memory {
         case .team:
             // Zeroed, at the same address on every rank, alive until the region ends.
-            var request = UInt(max(bytes, 1) + align)
-            var block: UnsafeMutableRawPointer?
-            withUnsafeMutableBytes(of: &request) { TeamBlocks.provide($0.baseAddress!) }
-            block = UnsafeMutableRawPointer(bitPattern: request)
-            let a = (UInt(bitPattern: block!) + UInt(align) - 1) & ~(UInt(align) - 1)
-            return UnsafeMutableRawPointer(bitPattern: a)!
+            let block = TeamBlocks.block(max(bytes, 1) + align)
+            return UnsafeMutableRawPointer(bitPattern: (UInt(bitPattern: block) + UInt(align) - 1) & ~(UInt(align) - 1))!
         case .programHeap, .thread:
             var p: UnsafeMutableRawPointer?
             let t = cape_self()!
@@ -207,7 +203,7 @@ enum TaskReductions {
     static func worksharingEnds(cancelled: Bool) {
         let data = slot().pointee.head
         taskgroupEnds()
-        if data != 0 && cape_self()!.pointee.team_size <= 1 { unregister(data) }
+        if data != 0 { unregister(data) } // the team's copies (TeamBlocks) stay until the region ends
         if !cancelled { Sync.barrier() }
     }
 }

@@ -4,12 +4,69 @@ import CCapeShim
 import CCapeSys
 import Glibc
 
+/// Waits among this process's threads until the word at `w` no longer holds `value`: a short spin
+/// (the writer is usually about to), then the futex. Returns the value found.
+@discardableResult
+func awaitChange(_ w: UnsafeMutablePointer<UInt32>, from value: UInt32, spins: Int = 2000) -> UInt32 {
+    var n = 0
+    while true {
+        let v = cape_load_acquire_u32(w)
+        if v != value { return v }
+        if n < spins { n += 1; cape_cpu_relax(); continue }
+        _ = cape_futex_wait_private(w, value, -1)
+    }
+}
+
+/// A barrier of threads of this process: the last of `count` arrivals runs `last` while the others
+/// wait for it.
+struct ThreadBarrier {
+    private let arrived = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private let released = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+
+    init() {
+        arrived.initialize(to: 0)
+        released.initialize(to: 0)
+    }
+
+    func deallocate() { arrived.deallocate(); released.deallocate() }
+
+    func arrive(count: Int, last: () -> Void) {
+        let gen = cape_load_acquire_u32(released)
+        if cape_fetch_add_u32(arrived, 1) == UInt32(count - 1) {
+            cape_store_release_u32(arrived, 0)
+            last()
+            cape_store_release_u32(released, gen &+ 1)
+            cape_futex_wake_private(released, Int32.max)
+        } else {
+            awaitChange(released, from: gen)
+        }
+    }
+}
+
+/// Threads still running a share, which one thread waits for.
+struct Countdown {
+    private let word = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+
+    init() { word.initialize(to: 0) }
+
+    func deallocate() { word.deallocate() }
+
+    func start(_ n: Int) { cape_store_release_u32(word, UInt32(n)) }
+
+    func done() { if cape_fetch_add_u32(word, UInt32.max) == 1 { cape_futex_wake_private(word, 1) } }
+
+    func wait(spins: Int = 2000) {
+        var r = cape_load_acquire_u32(word)
+        while r != 0 { r = awaitChange(word, from: r, spins: spins) }
+    }
+}
+
 final class Pool: @unchecked Sendable {
     static let shared = Pool()
 
     private(set) var workers = 0
     private let generation = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
-    private let remaining = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    private let remaining = Countdown()
     private var fn: (@convention(c) (UnsafeMutableRawPointer?) -> Void)?
     private var data: UnsafeMutableRawPointer?
     private var base = 0
@@ -19,7 +76,6 @@ final class Pool: @unchecked Sendable {
 
     private init() {
         generation.initialize(to: 0)
-        remaining.initialize(to: 0)
     }
 
     private func ensure(workers n: Int) {
@@ -48,7 +104,7 @@ final class Pool: @unchecked Sendable {
         self.teamSize = teamSize
         self.local = local
         if local > 1 {
-            cape_store_release_u32(remaining, UInt32(local - 1))
+            remaining.start(local - 1)
             cape_store_release_u32(generation, cape_load_acquire_u32(generation) &+ 1)
             cape_futex_wake_private(generation, Int32.max)
         }
@@ -57,13 +113,7 @@ final class Pool: @unchecked Sendable {
     /// Waits until every worker share of the current region has returned.
     func join() {
         guard local > 1 else { return }
-        var spins = 0
-        while true {
-            let r = cape_load_acquire_u32(remaining)
-            if r == 0 { break }
-            if spins < 4000 { spins += 1; cape_cpu_relax(); continue }
-            _ = cape_futex_wait_private(remaining, r, -1)
-        }
+        remaining.wait(spins: 4000)
     }
 
     /// Runs share `index` of the current region on the calling thread.
@@ -110,18 +160,12 @@ final class Pool: @unchecked Sendable {
         cape_self()!.pointee.rt_depth = 1
         var seen = first
         while true {
-            var spins = 0
-            while true {
-                let g = cape_load_acquire_u32(generation)
-                if g != seen { seen = g; break }
-                if spins < 2000 { spins += 1; cape_cpu_relax(); continue }
-                _ = cape_futex_wait_private(generation, g, -1)
-            }
+            seen = awaitChange(generation, from: seen)
             guard index < local else { continue }
             enterShare(index)
             cape_call_clean(fn!, data)
             leaveShare()
-            if cape_fetch_add_u32(remaining, UInt32.max) == 1 { cape_futex_wake_private(remaining, 1) }
+            remaining.done()
         }
     }
 }

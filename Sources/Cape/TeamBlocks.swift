@@ -50,7 +50,11 @@ enum TeamBlocks {
 
     /// GOMP_*_start's `mem`: `*mem` is the size asked for; it receives the block.
     static func provide(_ mem: UnsafeMutableRawPointer) {
-        let size = Int(mem.load(as: UInt.self))
+        mem.storeBytes(of: block(Int(mem.load(as: UInt.self))), as: UnsafeMutableRawPointer.self)
+    }
+
+    /// The calling thread's team's next zeroed block of `size` bytes, 64-byte aligned in the area.
+    static func block(_ size: Int) -> UnsafeMutableRawPointer {
         let t = cape_self()!.pointee
         let slot = t.local_index >= 0 ? Int(t.local_index) : Runtime.maxLocalThreads
         let block: UnsafeMutableRawPointer
@@ -81,7 +85,7 @@ enum TeamBlocks {
             while high < UInt64(end) && cape_cas_u64(highWater, &high, UInt64(end)) == 0 {}
             block = area + start
         }
-        mem.storeBytes(of: block, as: UnsafeMutableRawPointer.self)
+        return block
     }
 
     static func owns(_ p: UnsafeRawPointer) -> Bool {

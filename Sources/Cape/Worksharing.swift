@@ -368,17 +368,17 @@ enum Work {
 
     // ---- ordered ----
 
-    /// The ordered token is word 1 of the loop's counter slot.
+    /// The ordered token is word 1 of the loop's counter slot: in what the ranks share, or for a
+    /// nested team's loop in this process.
+    private static func awaitTurn(_ f: UnsafeMutablePointer<WorkFrame>, _ c: UInt64, _ lo: UInt64) {
+        if f.pointee.nested { LocalCounter.wait(c + 8, for: lo) } else { SharedState.wait(c + 8, for: lo) }
+    }
+
     private static func passOrderedToken(_ f: UnsafeMutablePointer<WorkFrame>) {
         let lo = f.pointee.chunkLo
         guard lo != .max, let c = f.pointee.counter else { return }
-        if f.pointee.nested {
-            LocalCounter.wait(c + 8, for: lo)
-            LocalCounter.store(c + 8, f.pointee.chunkHi)
-        } else {
-            SharedState.wait(c + 8, for: lo)
-            SharedState.store(c + 8, f.pointee.chunkHi)
-        }
+        awaitTurn(f, c, lo)
+        if f.pointee.nested { LocalCounter.store(c + 8, f.pointee.chunkHi) } else { SharedState.store(c + 8, f.pointee.chunkHi) }
         f.pointee.chunkLo = .max
     }
 
@@ -386,10 +386,9 @@ enum Work {
         let f = frame()
         guard f.pointee.ordered, f.pointee.teamSize > 1, let c = f.pointee.counter else { return }
         if f.pointee.chunkLo == .max { fatal("GOMP_ordered_start outside an ordered loop's iteration") }
+        awaitTurn(f, c, f.pointee.chunkLo)
         // A nested team's threads share this rank's memory: its ordered blocks only take turns.
-        if f.pointee.nested { LocalCounter.wait(c + 8, for: f.pointee.chunkLo); return }
-        SharedState.wait(c + 8, for: f.pointee.chunkLo)
-        Exclusion.acquire(nil)
+        if !f.pointee.nested { Exclusion.acquire(nil) }
     }
 
     static func orderedEnd() {
