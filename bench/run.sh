@@ -73,8 +73,10 @@ and libcape/MPI and writes bench/out/loadbalance.csv.
 barrier: times barriers and dynamic chunk claims inside one region under
 libgomp and libcape (bench/out/barrier.csv).
 sync: times a critical section, a lock set/unset pair, an atomic increment, a
-flush with nothing to publish, an atomic capture and a float atomic add inside
-one region under libgomp and libcape (bench/out/sync.csv).
+flush with nothing to publish, an atomic capture, a float atomic add and an
+atomic compare max inside one region under libgomp, libcape, and libcape with
+CAPE_ATOMICS=trap (every atomic instruction reached by a trap instead of a
+jump) (bench/out/sync.csv).
 
 kernels: for each entry of BENCH_KERNELS, one OpenMP binary with one region
 and many barriers (best of BENCH_REPS runs each):
@@ -566,24 +568,29 @@ part_barrier() {
 
 # ---- critical sections, locks and atomics -----------------------------------
 part_sync() {
-    local cg lg ag fg pg xg sg cc lc ac fc pc xc sc
-    echo "== critical, lock, atomic, flush, atomic capture and float atomic: $SYNC_OPS operations per thread, in one region"
+    local sg sc st
+    local -A g c t
+    local keys="critical lock atomic flush capture float_atomic max"
+    echo "== critical, lock, atomic, flush, atomic capture, float atomic and atomic compare max: $SYNC_OPS operations per thread"
+    echo "   (the local updates atomic, float atomic and max: 100 times as many), in one region"
     run_once "sync libgomp" "${GOMP_ENV[@]}" "$OUT_DIR/sync" "$SYNC_OPS"
-    cg="$(field us_per_critical)"; lg="$(field us_per_lock)"; ag="$(field us_per_atomic)"; sg="$(field checksum)"
-    fg="$(field us_per_flush)"; pg="$(field us_per_capture)"; xg="$(field us_per_float_atomic)"
+    for k in $keys; do g[$k]="$(field "us_per_$k")"; done; sg="$(field checksum)"
     run_once "sync libcape" "${CAPE_ENV[@]}" "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/sync" "$SYNC_OPS"
-    cc="$(field us_per_critical)"; lc="$(field us_per_lock)"; ac="$(field us_per_atomic)"; sc="$(field checksum)"
-    fc="$(field us_per_flush)"; pc="$(field us_per_capture)"; xc="$(field us_per_float_atomic)"
-    [[ "$sg" == "$sc" ]] || mismatch "sync: libgomp=$sg libcape=$sc"
-    printf '%-20s %12s %12s %12s %12s %12s %12s\n' runtime us/critical us/lock us/atomic us/flush us/capture us/f-atomic
-    printf '%-20s %12s %12s %12s %12s %12s %12s\n' "libgomp(${NP} thr)" "$cg" "$lg" "$ag" "$fg" "$pg" "$xg"
-    printf '%-20s %12s %12s %12s %12s %12s %12s\n' "libcape(${AT})" "$cc" "$lc" "$ac" "$fc" "$pc" "$xc"
-    printf '%-20s %12s %12s %12s %12s %12s %12s\n' libcape/libgomp "$(ratio "$cc" "$cg")" "$(ratio "$lc" "$lg")" "$(ratio "$ac" "$ag")" \
-        "$(ratio "$fc" "$fg")" "$(ratio "$pc" "$pg")" "$(ratio "$xc" "$xg")"
+    for k in $keys; do c[$k]="$(field "us_per_$k")"; done; sc="$(field checksum)"
+    # the same with every atomic instruction reached by a trap instead of a jump
+    run_once "sync libcape, CAPE_ATOMICS=trap" "${CAPE_ENV[@]}" CAPE_ATOMICS=trap "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/sync" "$SYNC_OPS"
+    for k in $keys; do t[$k]="$(field "us_per_$k")"; done; st="$(field checksum)"
+    [[ "$sg" == "$sc" && "$sg" == "$st" ]] || mismatch "sync: libgomp=$sg libcape=$sc libcape(trap)=$st"
+    printf '%-22s' runtime; for k in $keys; do printf ' %13s' "us/$k"; done; echo
+    printf '%-22s' "libgomp(${NP} thr)"; for k in $keys; do printf ' %13s' "${g[$k]}"; done; echo
+    printf '%-22s' "libcape(${AT})"; for k in $keys; do printf ' %13s' "${c[$k]}"; done; echo
+    printf '%-22s' "libcape(${AT}, trap)"; for k in $keys; do printf ' %13s' "${t[$k]}"; done; echo
+    printf '%-22s' libcape/libgomp; for k in $keys; do printf ' %13s' "$(ratio "${c[$k]}" "${g[$k]}")"; done; echo
     {
-        echo "runtime,us_per_critical,us_per_lock,us_per_atomic,us_per_flush,us_per_capture,us_per_float_atomic"
-        echo "libgomp_${NP}thr,$cg,$lg,$ag,$fg,$pg,$xg"
-        echo "libcape_np${NP},$cc,$lc,$ac,$fc,$pc,$xc"
+        printf 'runtime'; for k in $keys; do printf ',us_per_%s' "$k"; done; echo
+        printf 'libgomp_%sthr' "$NP"; for k in $keys; do printf ',%s' "${g[$k]}"; done; echo
+        printf 'libcape_np%s' "$NP"; for k in $keys; do printf ',%s' "${c[$k]}"; done; echo
+        printf 'libcape_np%s_trap' "$NP"; for k in $keys; do printf ',%s' "${t[$k]}"; done; echo
     } >"$RES_DIR/sync.csv"
     echo "(csv: $RES_DIR/sync.csv)"
 }

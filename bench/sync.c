@@ -6,13 +6,18 @@
  *   3. an `atomic` increment (an inline lock-prefixed instruction),
  *   4. a `flush` with nothing to publish (no write since the last one),
  *   5. an `atomic capture` whose value is used (v = x++; a serialized form),
- *   6. an `atomic` add to a float (gcc's compare-exchange loop; serialized),
- * each part timed between barriers. The figures are wall time per operation
- * per thread (us_per_critical, us_per_lock, us_per_atomic, us_per_flush,
- * us_per_capture, us_per_float_atomic): the time one
- * acquisition costs a thread while the whole team contends for it. Under
- * libcape an acquisition is team-wide: the lock is taken in memory the ranks
- * share, and the protected writes travel to the next holder.
+ *   6. an `atomic` add to a float (gcc's compare-exchange loop),
+ *   7. an `atomic compare` max of an int (a compare-exchange loop of cmp and
+ *      cmov),
+ * each part timed between barriers. Parts 3, 6 and 7 are updates whose result
+ * is not read, which libcape performs on the rank's memory and merges at the
+ * next barrier: they run 100 * K times, so that the barrier that ends them is
+ * a small part of their time. The figures are wall time per operation per
+ * thread (us_per_critical, us_per_lock, us_per_atomic, us_per_flush,
+ * us_per_capture, us_per_float_atomic, us_per_max): the time one acquisition
+ * costs a thread while the whole team contends for it. Under libcape an
+ * acquisition is team-wide: the lock is taken in memory the ranks share, and
+ * the protected writes travel to the next holder.
  *
  * Usage: sync [K]        (default K = 2000)
  * Output: ops=<K>
@@ -22,7 +27,9 @@
  *         us_per_flush=<%.3f>
  *         us_per_capture=<%.3f>
  *         us_per_float_atomic=<%.3f>
- *         checksum=<n>    (6 * K * team size: every update counted once)
+ *         us_per_max=<%.3f>
+ *         checksum=<n>    (6 * K * team + 1000 * team - 1: every update counted
+ *                          once, and the largest max; exact while 100 * K * team < 2^24)
  */
 #include <omp.h>
 #include <stdio.h>
@@ -30,7 +37,8 @@
 
 static long c_critical, c_lock, c_atomic, c_capture, c_captured;
 static float f_atomic;
-static double t[6];
+static int i_max;
+static double t[7];
 
 int main(int argc, char **argv)
 {
@@ -73,7 +81,7 @@ int main(int argc, char **argv)
 
         #pragma omp barrier
         s = omp_get_wtime();
-        for (long i = 0; i < k; i++) {
+        for (long i = 0; i < 100 * k; i++) {
             #pragma omp atomic
             c_atomic++;
         }
@@ -107,23 +115,37 @@ int main(int argc, char **argv)
 
         #pragma omp barrier
         s = omp_get_wtime();
-        for (long i = 0; i < k; i++) {
+        for (long i = 0; i < 100 * k; i++) {
             #pragma omp atomic
             f_atomic += 1.0f;
         }
         #pragma omp barrier
         #pragma omp master
         t[5] = omp_get_wtime() - s;
+
+        #pragma omp barrier
+        s = omp_get_wtime();
+        int me = omp_get_thread_num();
+        for (long i = 0; i < 100 * k; i++) {
+            int v = (int)(i % 1000) * team + me;
+            #pragma omp atomic compare
+            if (i_max < v) { i_max = v; }
+        }
+        #pragma omp barrier
+        #pragma omp master
+        t[6] = omp_get_wtime() - s;
     }
     omp_destroy_lock(&lock);
     printf("ops=%ld\n", k);
     printf("us_per_critical=%.3f\n", t[0] / k * 1e6);
     printf("us_per_lock=%.3f\n", t[1] / k * 1e6);
-    printf("us_per_atomic=%.3f\n", t[2] / k * 1e6);
+    printf("us_per_atomic=%.3f\n", t[2] / (100 * k) * 1e6);
     printf("us_per_flush=%.3f\n", t[3] / k * 1e6);
     printf("us_per_capture=%.3f\n", t[4] / k * 1e6);
-    printf("us_per_float_atomic=%.3f\n", t[5] / k * 1e6);
-    long sum = c_critical + c_lock + c_atomic + c_capture + c_captured + (long)f_atomic;
+    printf("us_per_float_atomic=%.3f\n", t[5] / (100 * k) * 1e6);
+    printf("us_per_max=%.3f\n", t[6] / (100 * k) * 1e6);
+    /* f_atomic counts to 100 * k * team exactly while that stays below 2^24 */
+    long sum = c_critical + c_lock + c_atomic / 100 + c_capture + c_captured + (long)f_atomic / 100 + i_max;
     printf("checksum=%ld\n", sum);
-    return sum == 6 * k * team ? 0 : 1;
+    return sum == 6 * k * team + 999 * team + team - 1 ? 0 : 1;
 }

@@ -28,14 +28,21 @@
  * rank's first update); at the next sync point the ranks replay each other's records in rank order
  * on that value (Region.mergeAtomics), an exact serial order for integers. A compare-exchange loop
  * of one operation whose values nobody reads afterwards (gcc's form for float, double, short, char
- * and x *= e) runs locally too (see "compare-exchange loops" below); its floating-point updates are
- * logged one by one and replayed in rank order, so the merge rounds as that serial order does.
- * Everything else (xadd, other cmpxchg loops, xchg, updates whose flags are tested, several
- * operator classes on one address) keeps the serial path above.
+ * and x *= e, and for the integer min and max of `atomic compare`: cmp and cmov) runs locally too
+ * (see "compare-exchange loops" below); its floating-point updates are logged one by one and
+ * replayed in rank order, so the merge rounds as that serial order does; min and max fold to the
+ * extreme operand. Everything else (xadd, other cmpxchg loops, xchg, updates whose flags are
+ * tested, several operator classes on one address) keeps the serial path above.
+ *
+ * A local update does not need a signal: where its bytes can hold a jump, the site becomes a jump
+ * to a trampoline that calls cape_atomics_site_entry with the saved registers (jumps.c), about
+ * 0.1 us instead of the 2-4 us of a trap. The trap stays for the serial path, for fences (whose
+ * flush is expensive anyway) and for sites that cannot be rewritten.
  *
  * C because it is a signal handler and the instruction patching of the program's code. */
 #define _GNU_SOURCE
 #include "cape_shim.h"
+#include "sites.h"
 #include <capstone/capstone.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -48,29 +55,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-typedef struct site {
-    uintptr_t addr;   /* the instruction in the program's code */
-    uintptr_t xol;    /* its out-of-line copy */
-    uint8_t len;
-    uint8_t first;    /* the original first byte, replaced by int3 */
-    /* A local update (op != 0): [base + index * scale + disp] op= source. */
-    uint8_t op;       /* enum cape_atomic_op */
-    uint8_t width;    /* bytes */
-    int8_t base, index, source; /* greg numbers, -1 none; base -2: rip-relative */
-    uint8_t scale;
-    uint8_t source_high; /* source is ah, bh, ch or dh */
-    uint8_t has_mem;  /* the memory operand is decoded (base ... disp, width) */
-    int64_t disp;
-    int64_t imm;      /* the source when `source` is -1 */
-    /* A compare-exchange loop run as one local update (cas): the operand is source * multiplier +
-       imm, or xmm register `xmm`, or the `width` bytes at [src_base + src_index * src_scale +
-       src_disp] (src_mem; src_base -2: src_disp is absolute). */
-    uint8_t cas, src_mem, src_scale;
-    int8_t xmm, src_base, src_index;
-    int64_t multiplier, src_disp;
-    uintptr_t head;   /* the loop's head: no jump may land between it and the cmpxchg */
-    char mnemonic[16]; /* for CAPE_TRACE=2 and the classifier's test */
-} site_t;
 
 static site_t *sites;
 static size_t nsites, capsites;
@@ -89,14 +73,20 @@ size_t cape_atomics_fence_sites(void) {
     return n;
 }
 
+size_t cape_atomics_jump_sites(void) {
+    size_t n = 0;
+    for (size_t i = 0; i < nsites; i++) n += sites[i].patched;
+    return n;
+}
+
 size_t cape_atomics_local_sites(void) {
     size_t n = 0;
     for (size_t i = 0; i < nsites; i++) n += sites[i].op != CAPE_ATOMIC_SERIAL && sites[i].op != CAPE_ATOMIC_FENCE;
     return n;
 }
 
-void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width, const char *mnemonic)) {
-    for (size_t i = 0; i < nsites; i++) line(sites[i].addr, sites[i].op, sites[i].width, sites[i].mnemonic);
+void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width, int jump, const char *mnemonic)) {
+    for (size_t i = 0; i < nsites; i++) line(sites[i].addr, sites[i].op, sites[i].width, sites[i].patched, sites[i].mnemonic);
 }
 
 /* Per thread: the site being stepped, and whether the runtime took the atomic lock for it. */
@@ -376,7 +366,17 @@ static int regs_dead(csh cs, uint64_t start, uint64_t pending, uint64_t seg_star
 
 /* The value kinds of the loop's body, per register. */
 enum { V_INV = 0 /* not written in the body */, V_OLD /* M's value */, V_RES /* old op e */,
-       V_FOLD /* M's value, as a float or double */, V_FRES /* old op e, in an xmm */ };
+       V_FOLD /* M's value, as a float or double */, V_FRES /* old op e, in an xmm */,
+       V_E /* a copy of the operand e (of a min or max) */ };
+
+/* The condition of a cmov: 0 g, 1 ge, 2 l, 3 le, 4 a, 5 ae, 6 b, 7 be; -1 another one. */
+static int cmov_condition(unsigned id) {
+    switch (id) {
+    case X86_INS_CMOVG: return 0; case X86_INS_CMOVGE: return 1; case X86_INS_CMOVL: return 2; case X86_INS_CMOVLE: return 3;
+    case X86_INS_CMOVA: return 4; case X86_INS_CMOVAE: return 5; case X86_INS_CMOVB: return 6; case X86_INS_CMOVBE: return 7;
+    default: return -1;
+    }
+}
 
 /* Whether the function holding `addr` is one of gcc's outlined OpenMP bodies (main._omp_fn.0),
    which return nothing: their `ret` reads no return register. */
@@ -443,6 +443,8 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
     kind[old_slot] = V_OLD;
     uint64_t pinned = 0; /* the operand's registers: the body must not change them after their use */
     int op = 0;
+    /* A min or max: `cmp` of M's value with e (which comes first), then a cmov between them. */
+    int e_taken = 0, cmp_seen = 0, cmp_old_first = 0;
     code = (const uint8_t *)(uintptr_t)head; left = insn->address - head; a = head;
     s->source = -1; s->xmm = -1; s->src_mem = 0; s->multiplier = 1; s->imm = 0;
     while (a < insn->address) {
@@ -478,8 +480,58 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
                 else pinned |= SLOT(s->src_index); \
             } else goto out; \
         } while (0)
+        /* e of a min or max: an invariant register or an immediate, the same at every use. */
+        #define TAKE_E(opnd) do { \
+            const cs_x86_op *t_ = (opnd); int tb_; \
+            if (!e_taken) { TAKE_OPERAND(t_, 1, 0); e_taken = 1; } \
+            else if (s->src_mem || s->xmm >= 0) goto out; \
+            else if (t_->type == X86_OP_IMM ? (s->source != -1 || s->imm != t_->imm) : s->source != slot_of(t_->reg, &tb_)) goto out; \
+        } while (0)
         switch (in->id) {
+        case X86_INS_CMP: {
+            if (op || cmp_seen || y->op_count != 2 || d >= 32 || db != w) goto out;
+            int side[2];
+            for (int k = 0; k < 2; k++) {
+                const cs_x86_op *c = &y->operands[k];
+                int cb, cs_slot = c->type == X86_OP_REG ? slot_of(c->reg, &cb) : -1;
+                if (c->type == X86_OP_REG) {
+                    if (cs_slot < 0 || cs_slot >= 32 || cb != w) goto out;
+                    if (kind[cs_slot] == V_OLD || kind[cs_slot] == V_E) side[k] = kind[cs_slot];
+                    else if (kind[cs_slot] == V_INV) { TAKE_E(c); side[k] = V_E; }
+                    else goto out;
+                } else if (c->type == X86_OP_IMM && k == 1) {
+                    TAKE_E(c);
+                    side[k] = V_E;
+                } else goto out;
+            }
+            if (side[0] == side[1]) goto out;
+            cmp_old_first = side[0] == V_OLD;
+            cmp_seen = 1;
+            break;
+        }
+        case X86_INS_CMOVG: case X86_INS_CMOVGE: case X86_INS_CMOVL: case X86_INS_CMOVLE:
+        case X86_INS_CMOVA: case X86_INS_CMOVAE: case X86_INS_CMOVB: case X86_INS_CMOVBE: {
+            /* d = cond(cmp) ? src : d, between M's value and e: a min or a max. */
+            if (op || !cmp_seen || y->op_count != 2 || d >= 32 || db < w || sr < 0 || sr >= 32 || sbytes < w) goto out;
+            int kd = kind[d], ks = kind[sr];
+            if (!((kd == V_OLD && ks == V_E) || (kd == V_E && ks == V_OLD))) goto out;
+            int c = cmov_condition(in->id);
+            if (!cmp_old_first) c ^= 2; /* e ? M: the mirrored condition (g <-> l, a <-> b) */
+            int greater = (c & 2) == 0, unsigned_ = c >= 4;
+            /* c(M, e) ? M : e is a max when c says greater; c(M, e) ? e : M is a min then. */
+            int max = ks == V_OLD ? greater : !greater;
+            op = unsigned_ ? (max ? CAPE_ATOMIC_UMAX : CAPE_ATOMIC_UMIN) : (max ? CAPE_ATOMIC_SMAX : CAPE_ATOMIC_SMIN);
+            kind[d] = V_RES;
+            break;
+        }
         case X86_INS_MOV: case X86_INS_MOVZX: case X86_INS_MOVSX: case X86_INS_MOVSXD:
+            if (in->id == X86_INS_MOV && y->op_count == 2 && d < 32 && db >= w && !op &&
+                (o1->type == X86_OP_IMM || (sr >= 0 && sr < 32 && sbytes >= w && (kind[sr] == V_INV || kind[sr] == V_E)))) {
+                /* A copy of e (its low `w` bytes are what the cmp and the cmpxchg use). */
+                if (o1->type == X86_OP_IMM || kind[sr] == V_INV) TAKE_E(o1);
+                kind[d] = V_E;
+                break;
+            }
             /* A copy of a value of M or of the result. */
             if (y->op_count != 2 || d >= 32 || sr < 0 || sr >= 32 || db < w || sbytes < w ||
                 (kind[sr] != V_OLD && kind[sr] != V_RES)) goto out;
@@ -565,9 +617,12 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
         default:
             goto out;
         }
+        #undef TAKE_E
         #undef TAKE_OPERAND
     }
     if (a != insn->address || !op || kind[new_slot] != V_RES || kind[REG_RAX] != V_OLD) goto out;
+    /* e was read for a min or max only. */
+    if (e_taken && op != CAPE_ATOMIC_SMAX && op != CAPE_ATOMIC_SMIN && op != CAPE_ATOMIC_UMAX && op != CAPE_ATOMIC_UMIN) goto out;
     /* Everything the loop computed holds M's value or the result: dead once it succeeded. */
     uint64_t pending = SLOT(REG_RAX);
     for (int k = 0; k < 48; k++) if (kind[k] != V_INV) pending |= SLOT(k);
@@ -702,6 +757,30 @@ const cape_atomic_log_t *cape_atomics_log(uint32_t *count) {
 
 static uint64_t width_mask(int w) { return w == 8 ? ~0ull : (1ull << (8 * w)) - 1; }
 
+static int64_t signed_at(uint64_t v, int w) { int sh = 64 - 8 * w; return (int64_t)(v << sh) >> sh; }
+
+/* min and max at width w (values masked to it) */
+static uint64_t extreme(int cls, uint64_t a, uint64_t b, int w) {
+    switch (cls) {
+    case CAPE_ATOMIC_SMAX: return signed_at(a, w) >= signed_at(b, w) ? a : b;
+    case CAPE_ATOMIC_SMIN: return signed_at(a, w) <= signed_at(b, w) ? a : b;
+    case CAPE_ATOMIC_UMAX: return a >= b ? a : b;
+    default: return a <= b ? a : b;
+    }
+}
+
+/* The folded operand that changes nothing: for and all ones, for * one, for max the least value... */
+static uint64_t identity(int cls, int w) {
+    uint64_t m = width_mask(w);
+    switch (cls) {
+    case CAPE_ATOMIC_AND: case CAPE_ATOMIC_UMIN: return m;
+    case CAPE_ATOMIC_MUL: return 1;
+    case CAPE_ATOMIC_SMAX: return (m >> 1) + 1;  /* the sign bit alone */
+    case CAPE_ATOMIC_SMIN: return m >> 1;
+    default: return 0;
+    }
+}
+
 static uint64_t load_width(uintptr_t a, int w) {
     switch (w) {
     case 1: return *(volatile uint8_t *)a;
@@ -753,7 +832,7 @@ static cape_atomic_record_t *record_of(uintptr_t a, int width, int op) {
     r->width = (uint8_t)width;
     r->op = (uint8_t)op;
     r->mixed = 0;
-    r->operand = op == CAPE_ATOMIC_AND ? width_mask(width) : op == CAPE_ATOMIC_MUL ? 1 : 0;
+    r->operand = identity(op, width);
     r->before = load_width(a, width);
     return r;
 }
@@ -770,8 +849,8 @@ static void note_serial(const site_t *s, const greg_t *g) {
 }
 
 /* Records and performs a local update. Returns 0, or -1 when the table is full. */
-static int update_locally(const site_t *s, ucontext_t *uc) {
-    greg_t *g = uc->uc_mcontext.gregs;
+static int update_locally(const site_t *s, const site_regs_t *regs) {
+    greg_t *g = regs->g;
     uintptr_t a = effective_address(s, g);
     uint64_t v = s->source >= 0 ? (uint64_t)g[s->source] >> (s->source_high ? 8 : 0) : (uint64_t)s->imm;
     uint64_t m = width_mask(s->width);
@@ -844,8 +923,8 @@ static int cas_width(uintptr_t a, int w, uint64_t *expected, uint64_t desired) {
 
 /* Records and performs the update of a compare-exchange loop (site->cas), then leaves the
    registers as the successful exchange would. Returns 0, or -1 when the table or the log is full. */
-static int update_cas(const site_t *s, ucontext_t *uc) {
-    greg_t *g = uc->uc_mcontext.gregs;
+static int update_cas(const site_t *s, const site_regs_t *regs) {
+    greg_t *g = regs->g;
     uintptr_t a = effective_address(s, g);
     int w = s->width;
     uint64_t m = width_mask(w);
@@ -856,7 +935,7 @@ static int update_cas(const site_t *s, ucontext_t *uc) {
         if (s->src_index >= 0) e += (uintptr_t)g[s->src_index] * s->src_scale;
         v = load_width(e, w);
     } else if (s->xmm >= 0) {
-        const uint32_t *x = uc->uc_mcontext.fpregs->_xmm[s->xmm].element;
+        const uint32_t *x = regs->xmm[s->xmm].element;
         v = w == 8 ? (uint64_t)x[0] | (uint64_t)x[1] << 32 : x[0];
     } else {
         v = (uint64_t)s->imm + (s->source >= 0 ? (uint64_t)g[s->source] * (uint64_t)s->multiplier : 0);
@@ -870,10 +949,10 @@ static int update_cas(const site_t *s, ucontext_t *uc) {
     if (!r || (floating && log_count == log_cap)) { __atomic_store_n(&record_lock, 0, __ATOMIC_RELEASE); return -1; }
     if (r->op == CAPE_ATOMIC_SERIAL) {
         r->op = (uint8_t)cls;
-        r->operand = cls == CAPE_ATOMIC_AND ? m : cls == CAPE_ATOMIC_MUL ? 1 : 0;
+        r->operand = identity(cls, w);
     }
     if (r->op != cls || r->width != w) r->mixed |= CAPE_ATOMIC_SEVERAL_CLASSES;
-    uint32_t mxcsr = uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0x1F80;
+    uint32_t mxcsr = regs->mxcsr;
     uint64_t cur = load_width(a, w), next;
     do {
         switch (cls) {
@@ -882,6 +961,7 @@ static int update_cas(const site_t *s, ucontext_t *uc) {
         case CAPE_ATOMIC_AND: next = cur & v; break;
         case CAPE_ATOMIC_OR: next = cur | v; break;
         case CAPE_ATOMIC_XOR: next = cur ^ v; break;
+        case CAPE_ATOMIC_SMAX: case CAPE_ATOMIC_SMIN: case CAPE_ATOMIC_UMAX: case CAPE_ATOMIC_UMIN: next = extreme(cls, cur, v, w); break;
         default: next = fp_apply(s->op, w, cur, v, mxcsr); break;
         }
     } while (!cas_width(a, w, &cur, next));
@@ -891,6 +971,7 @@ static int update_cas(const site_t *s, ucontext_t *uc) {
     case CAPE_ATOMIC_AND: r->operand &= v; break;
     case CAPE_ATOMIC_OR: r->operand |= v; break;
     case CAPE_ATOMIC_XOR: r->operand ^= v; break;
+    case CAPE_ATOMIC_SMAX: case CAPE_ATOMIC_SMIN: case CAPE_ATOMIC_UMAX: case CAPE_ATOMIC_UMIN: r->operand = extreme(cls, r->operand, v, w); break;
     default: {
         cape_atomic_log_t *l = &log_entries[log_count++];
         l->operand = v;
@@ -932,10 +1013,32 @@ static int add_site(uintptr_t addr, uint8_t len) {
         if (!n) return -1;
         sites = n;
     }
+    memset(&sites[nsites], 0, sizeof sites[nsites]);
     sites[nsites].addr = addr;
     sites[nsites].len = len;
     nsites++;
     return 0;
+}
+
+/* The site whose trampoline's int3 is at `a` (jumps.c): the areas are in the order of the sites. */
+static const site_t *find_trap(uintptr_t a) {
+    if (!xol_area || a < (uintptr_t)xol_area || a >= (uintptr_t)xol_area + xol_bytes) return NULL;
+    size_t k = (a - (uintptr_t)xol_area) / SITE_AREA_BYTES;
+    return k < nsites && sites[k].patched && sites[k].trap == a ? &sites[k] : NULL;
+}
+
+static const char table_full[] = "more variables, or more floating-point updates, than the record table and log hold were updated "
+                                 "atomically between two synchronization points (add a barrier)";
+
+int cape_atomics_site_entry(greg_t *g, const struct _libc_xmmreg *xmm, const site_t *s) {
+    g[REG_RSP] = (greg_t)((uintptr_t)g + SITE_SAVED_RSP_OFFSET);
+    g[REG_RIP] = (greg_t)s->addr;
+    if (!cape_swift_atomic_local()) return SITE_NATIVE; /* outside a distributed region: as on one machine */
+    if (!local_updates) return SITE_TRAP;
+    site_regs_t regs = { g, xmm, 0 };
+    __asm__ volatile("stmxcsr %0" : "=m"(regs.mxcsr));
+    if ((s->cas ? update_cas(s, &regs) : update_locally(s, &regs)) != 0) cape_die_in_signal(table_full);
+    return SITE_DONE;
 }
 
 static void on_trap(int sig, siginfo_t *si, void *ucv) {
@@ -943,14 +1046,14 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
     uintptr_t ip = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
     const site_t *s = stepping;
     if (s && ip == s->xol + s->len) {
-        /* The copy ran: resume after the original instruction. */
+        /* The copy ran: its continuation goes on after the original instruction. */
         stepping = NULL;
-        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
         uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)0x100;
         if (stepping_synced) cape_swift_atomic_end();
         return;
     }
     s = find_site(ip - 1);
+    if (!s) s = find_trap(ip - 1);
     if (s && !stepping && s->op == CAPE_ATOMIC_FENCE) {
         /* A flush: the thread publishes its writes and takes in the others' (Flush.swift). */
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -958,13 +1061,14 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
         t->rt_depth++;
         cape_swift_flush();
         t->rt_depth--;
-        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)s->resume;
         return;
     }
     if (s && !stepping && s->op != CAPE_ATOMIC_SERIAL && local_updates && cape_swift_atomic_local()) {
-        if ((s->cas ? update_cas(s, uc) : update_locally(s, uc)) != 0)
-            cape_die_in_signal("more variables, or more floating-point updates, than the record table and log hold were updated atomically between two synchronization points (add a barrier)");
-        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(s->addr + s->len);
+        site_regs_t regs = { uc->uc_mcontext.gregs, uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->_xmm : NULL,
+                             uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0x1F80 };
+        if ((s->cas ? update_cas(s, &regs) : update_locally(s, &regs)) != 0) cape_die_in_signal(table_full);
+        uc->uc_mcontext.gregs[REG_RIP] = (greg_t)s->resume;
         return;
     }
     if (s && !stepping) {
@@ -988,6 +1092,27 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
     cape_die_in_signal("the program hit a breakpoint or trap instruction (SIGTRAP) that is not libcape's");
 }
 
+static int rewrite_sites = 1;
+void cape_atomics_rewrite(int on) { rewrite_sites = on; }
+
+static int compare_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The executable's indirect jumps other than through the GOT (a switch's table, a computed goto, a
+   tail call through a pointer), in address order. */
+static uint64_t *indirect_jumps;
+static size_t nindirect, cap_indirect;
+
+/* Whether the function holding `addr` has an indirect jump; unknown (no symbols) counts as yes. */
+static int has_indirect_jump(uintptr_t addr) {
+    uintptr_t lo, hi;
+    if (cape_function_bounds(addr, &lo, &hi) != 0) return 1;
+    for (size_t k = 0; k < nindirect; k++) if (indirect_jumps[k] >= lo && indirect_jumps[k] < hi) return 1;
+    return 0;
+}
+
 /* Sweeps the executable's code and patches every atomic instruction. Returns the number of sites,
    or -1 (cape_atomics_error says why). */
 long cape_atomics_install(void) {
@@ -1005,9 +1130,6 @@ long cape_atomics_install(void) {
        its cmpxchg does not compute its new value from the head (it stays team-wide). */
     uint64_t *targets = NULL;
     size_t ntargets = 0, cap_targets = 0;
-    /* displacement offsets, per site, for the copies */
-    size_t cap_disp = 0;
-    uint8_t *disp_off = NULL, *disp_size = NULL;
     for (int i = 0; i < t.n; i++) {
         const uint8_t *code = (const uint8_t *)t.seg[i].start;
         size_t left = t.seg[i].end - t.seg[i].start;
@@ -1034,6 +1156,15 @@ long cape_atomics_install(void) {
                     targets = n;
                 }
                 targets[ntargets++] = (uint64_t)x->operands[0].imm;
+            } else if (insn->id == X86_INS_JMP && x->op_count == 1 &&
+                       (x->operands[0].type == X86_OP_REG || (x->operands[0].type == X86_OP_MEM && x->operands[0].mem.base != X86_REG_RIP))) {
+                if (nindirect == cap_indirect) {
+                    cap_indirect = cap_indirect ? cap_indirect * 2 : 64;
+                    uint64_t *n = realloc(indirect_jumps, cap_indirect * sizeof *indirect_jumps);
+                    if (!n) { snprintf(sweep_err, sizeof sweep_err, "out of memory"); cs_free(insn, 1); cs_close(&cs); return -1; }
+                    indirect_jumps = n;
+                }
+                indirect_jumps[nindirect++] = insn->address;
             }
             int candidate = insn->id == X86_INS_MFENCE || x->prefix[0] == X86_PREFIX_LOCK || insn->id == X86_INS_XCHG;
             if (candidate && undecoded != UINT64_MAX) {
@@ -1049,7 +1180,7 @@ long cape_atomics_install(void) {
                 if (add_site((uintptr_t)insn->address, (uint8_t)insn->size) != 0) break;
                 sites[nsites - 1].op = CAPE_ATOMIC_FENCE;
                 snprintf(sites[nsites - 1].mnemonic, sizeof sites[nsites - 1].mnemonic, "%s", insn->mnemonic);
-                goto relocate;
+                continue;
             }
             int locked = x->prefix[0] == X86_PREFIX_LOCK;
             if (!locked && insn->id == X86_INS_XCHG) {
@@ -1059,76 +1190,46 @@ long cape_atomics_install(void) {
             if (add_site((uintptr_t)insn->address, (uint8_t)insn->size) != 0) break;
             classify(cs, insn, code, left, t.seg[i].start, t.seg[i].end, &sites[nsites - 1]);
             snprintf(sites[nsites - 1].mnemonic, sizeof sites[nsites - 1].mnemonic, "%s", insn->mnemonic);
-        relocate:
-            if (nsites > cap_disp) {
-                cap_disp = capsites;
-                disp_off = realloc(disp_off, cap_disp);
-                disp_size = realloc(disp_size, cap_disp);
-            }
-            int rip = 0;
-            for (int k = 0; k < x->op_count; k++)
-                if (x->operands[k].type == X86_OP_MEM && x->operands[k].mem.base == X86_REG_RIP) rip = 1;
-            /* rip-relative addressing always carries a 32-bit displacement (Capstone 4 misreports its
-               size after a 0x66 prefix): find it in the bytes, where Capstone says first. */
-            disp_off[nsites - 1] = 0;
-            disp_size[nsites - 1] = 0;
-            if (rip) {
-                int32_t want = (int32_t)x->disp;
-                int found = -1;
-                if (x->encoding.disp_offset + 4 <= insn->size && memcmp(insn->bytes + x->encoding.disp_offset, &want, 4) == 0)
-                    found = x->encoding.disp_offset;
-                for (int o = 1; found < 0 && o + 4 <= insn->size; o++)
-                    if (memcmp(insn->bytes + o, &want, 4) == 0) found = o;
-                if (found < 0) {
-                    snprintf(sweep_err, sizeof sweep_err, "cannot relocate the atomic instruction at %#lx", (unsigned long)insn->address);
-                    cs_free(insn, 1);
-                    cs_close(&cs);
-                    return -1;
-                }
-                disp_off[nsites - 1] = (uint8_t)found;
-                disp_size[nsites - 1] = 4;
-            }
         }
     }
     cs_free(insn, 1);
-    cs_close(&cs);
     for (size_t i = 0; i < nsites; i++) {
         site_t *s = &sites[i];
         if (!s->cas) continue;
         for (size_t k = 0; k < ntargets; k++)
             if (targets[k] > s->head && targets[k] <= s->addr) { s->cas = 0; s->op = CAPE_ATOMIC_SERIAL; break; }
     }
+    if (nsites == 0) { free(targets); cs_close(&cs); return 0; }
+    qsort(targets, ntargets, sizeof *targets, compare_u64);
+    for (size_t i = 0; i < nsites; i++) {
+        const struct text *seg = NULL;
+        for (int k = 0; k < t.n; k++) if (sites[i].addr >= t.seg[k].start && sites[i].addr < t.seg[k].end) seg = &t.seg[k];
+        if (rewrite_sites) cape_jump_plan(cs, &sites[i], targets, ntargets, seg->start, seg->end, has_indirect_jump);
+        else { sites[i].patched = 0; sites[i].span = sites[i].len; }
+    }
     free(targets);
-    if (nsites == 0) { free(disp_off); free(disp_size); return 0; }
 
-    /* The copies must lie within 2 GiB of the code for rip-relative operands: just below it. */
+    /* The copies and trampolines must lie within 2 GiB of the code for rel32 jumps and rip-relative
+       operands: just below it. */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    xol_bytes = (nsites * 16 + page - 1) & ~(page - 1);
+    xol_bytes = (nsites * SITE_AREA_BYTES + page - 1) & ~(page - 1);
     uintptr_t lowest = t.seg[0].start;
     for (int i = 1; i < t.n; i++) if (t.seg[i].start < lowest) lowest = t.seg[i].start;
     uintptr_t want = ((lowest & ~(uintptr_t)(page - 1)) - xol_bytes - (1u << 20)) & ~(uintptr_t)(page - 1);
     xol_area = mmap((void *)want, xol_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     if (xol_area == MAP_FAILED) {
+        xol_area = NULL;
         snprintf(sweep_err, sizeof sweep_err, "cannot map the out-of-line area at %#lx: %s", (unsigned long)want, strerror(errno));
+        cs_close(&cs);
         return -1;
     }
     cape_tracker_exclude((uintptr_t)xol_area, (uintptr_t)xol_area + xol_bytes);
+    memset(xol_area, 0xCC, xol_bytes);
     for (size_t i = 0; i < nsites; i++) {
-        site_t *s = &sites[i];
-        s->xol = (uintptr_t)xol_area + i * 16;
-        memcpy((void *)s->xol, (const void *)s->addr, s->len);
-        if (disp_size[i] == 4) {
-            int32_t d;
-            memcpy(&d, (const void *)(s->addr + disp_off[i]), 4);
-            int64_t nd = (int64_t)d + (int64_t)s->addr - (int64_t)s->xol;
-            if (nd < INT32_MIN || nd > INT32_MAX) { snprintf(sweep_err, sizeof sweep_err, "an atomic instruction at %#lx is too far from its copy", (unsigned long)s->addr); return -1; }
-            int32_t d32 = (int32_t)nd;
-            memcpy((void *)(s->xol + disp_off[i]), &d32, 4);
-        }
-        s->first = *(const uint8_t *)s->addr;
+        sites[i].first = *(const uint8_t *)sites[i].addr;
+        if (cape_jump_emit(cs, &sites[i], xol_area + i * SITE_AREA_BYTES, sweep_err, sizeof sweep_err) != 0) { cs_close(&cs); return -1; }
     }
-    free(disp_off);
-    free(disp_size);
+    cs_close(&cs);
     if (mprotect(xol_area, xol_bytes, PROT_READ | PROT_EXEC) != 0) {
         snprintf(sweep_err, sizeof sweep_err, "cannot make the out-of-line area executable: %s", strerror(errno));
         return -1;
@@ -1142,17 +1243,9 @@ long cape_atomics_install(void) {
     sigemptyset(&act.sa_mask);
     if (real_sigaction_fn(SIGTRAP, &act, &prev_trap) != 0) { snprintf(sweep_err, sizeof sweep_err, "cannot install the SIGTRAP handler"); return -1; }
 
-    /* Patch: int3 over each site's first byte. */
-    for (size_t i = 0; i < nsites; i++) {
-        uintptr_t p = sites[i].addr & ~(uintptr_t)(page - 1);
-        uintptr_t e = (sites[i].addr + 1 + page - 1) & ~(uintptr_t)(page - 1);
-        if (mprotect((void *)p, e - p, PROT_READ | PROT_WRITE | PROT_EXEC) != 0) {
-            snprintf(sweep_err, sizeof sweep_err, "cannot patch the program's code at %#lx: %s", (unsigned long)sites[i].addr, strerror(errno));
-            return -1;
-        }
-        *(volatile uint8_t *)sites[i].addr = 0xCC;
-        mprotect((void *)p, e - p, PROT_READ | PROT_EXEC);
-    }
+    /* Patch: a jump to the trampoline, or int3 over the first byte (jumps.c). */
+    for (size_t i = 0; i < nsites; i++)
+        if (cape_jump_patch(&sites[i], sweep_err, sizeof sweep_err) != 0) return -1;
     __builtin___clear_cache((char *)xol_area, (char *)xol_area + xol_bytes);
     return (long)nsites;
 }

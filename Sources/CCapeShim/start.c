@@ -160,7 +160,7 @@ void cape_exit_everywhere(int status) {
 
 /* Local symbols (outlined functions such as main._omp_fn.0, static variables) are only in the
    object's .symtab, which dladdr does not read: look there when the file still has one. */
-static const char *symtab_lookup(const char *path, uintptr_t base, uintptr_t addr, uintptr_t *offset) {
+static const char *symtab_lookup(const char *path, uintptr_t base, uintptr_t addr, uintptr_t *offset, uintptr_t *size_out, int funcs) {
     static char name[256];
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
@@ -181,11 +181,12 @@ static const char *symtab_lookup(const char *path, uintptr_t base, uintptr_t add
             uintptr_t rel = addr - base;
             for (size_t k = 0; k < n; k++) {
                 int type = ELF64_ST_TYPE(sym[k].st_info);
-                if ((type != STT_OBJECT && type != STT_FUNC) || sym[k].st_shndx == SHN_UNDEF) continue;
+                if ((type != STT_FUNC && (funcs || type != STT_OBJECT)) || sym[k].st_shndx == SHN_UNDEF) continue;
                 uintptr_t lo = sym[k].st_value, hi = lo + (sym[k].st_size ? sym[k].st_size : 1);
                 if (rel >= lo && rel < hi) {
                     snprintf(name, sizeof name, "%s", str + sym[k].st_name);
                     if (offset) *offset = rel - lo;
+                    if (size_out) *size_out = sym[k].st_size;
                     found = name;
                     break;
                 }
@@ -208,7 +209,18 @@ const char *cape_symbol_name(const void *addr, uintptr_t *offset) {
     /* dli_fbase is where the object's first segment is mapped; symbols are relative to its load
        bias, which is the same for PIE executables and shared objects built as usual. */
     uintptr_t bias = (uintptr_t)info.dli_fbase;
-    return symtab_lookup(path, bias, (uintptr_t)addr, offset);
+    return symtab_lookup(path, bias, (uintptr_t)addr, offset, NULL, 0);
+}
+
+int cape_function_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) {
+    Dl_info info;
+    if (!dladdr((const void *)addr, &info) || !info.dli_fname) return -1;
+    uintptr_t off = 0, size = 0;
+    if (!symtab_lookup(info.dli_fname[0] ? info.dli_fname : exe_path, (uintptr_t)info.dli_fbase, addr, &off, &size, 1) || size == 0)
+        return -1;
+    *lo = addr - off;
+    *hi = *lo + size;
+    return 0;
 }
 
 void *cape_reserve(size_t size, const char *what) {

@@ -133,17 +133,19 @@ func capeSwiftStart() {
     }
     _ = Work.frames // allocated now, from the runtime arena
     if Runtime.distributed {
+        cape_atomics_rewrite(Runtime.settings.atomics == .local ? 1 : 0)
         let n = cape_atomics_install()
         if n < 0 { fatalEverywhere("cannot prepare the program's atomic instructions: \(String(cString: cape_atomics_error()))") }
-        AtomicUpdates.setUp(local: Runtime.settings.atomics == .local)
+        AtomicUpdates.setUp(local: Runtime.settings.atomics != .serial)
         Flush.setUp()
-        let local = Runtime.settings.atomics == .local ? cape_atomics_local_sites() : 0
-        trace(1, "\(n) atomic instructions in the program: \(local) update locally, \(n - Int(local)) run team-wide")
+        let local = Runtime.settings.atomics != .serial ? cape_atomics_local_sites() : 0
+        trace(1, "\(n) atomic instructions in the program: \(local) update locally (\(cape_atomics_jump_sites()) by a jump, the others by a trap), \(n - Int(local)) run team-wide")
         if Runtime.settings.trace >= 2 && Runtime.rank == 0 {
-            cape_atomics_report { addr, op, width, mnemonic in
-                let what = ["serial", "add", "sub", "inc", "dec", "and", "or", "xor", "fence", "mul", "add", "sub", "mul", "div"][Int(op)]
-                let floating = op >= 10 ? (width == 4 ? ", float" : ", double") : ""
-                let verdict = op == 0 ? "team-wide" : op == 8 ? "fence" : "local \(what), \(width) bytes\(floating)"
+            cape_atomics_report { addr, op, width, jump, mnemonic in
+                let what = ["serial", "add", "sub", "inc", "dec", "and", "or", "xor", "fence", "mul", "add", "sub", "mul", "div", "logged",
+                            "max", "min", "umax", "umin"][Int(op)]
+                let floating = op >= 10 && op <= 13 ? (width == 4 ? ", float" : ", double") : ""
+                let verdict = op == 0 ? "team-wide" : op == 8 ? "fence" : "local \(what), \(width) bytes\(floating), \(jump != 0 ? "jump" : "trap")"
                 cape_write_err("cape[0]: atomic at 0x\(String(addr, radix: 16)) (\(symbol(addr))): \(verdict) [\(String(cString: mnemonic!))]\n")
             }
         }

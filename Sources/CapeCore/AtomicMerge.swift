@@ -2,13 +2,17 @@
 // each rank reports, per address, its operator class and folded operand; every rank replays the
 // reports in rank order on the value the address had before, so all ranks compute the same value,
 // the one a serial order of the updates gives (exact for integers: addition and multiplication
-// modulo 2^width, and, or, xor). Floating-point updates do not fold (a sum of deltas rounds
+// modulo 2^width, and, or, xor, min and max). Floating-point updates do not fold (a sum of deltas rounds
 // differently from the updates one at a time): each rank reports every one, in the order it ran
 // them, and the merge applies rank 0's in order, then rank 1's, and so on. An address that a rank updated with several operator classes, or that a team-wide
 // atomic (a capture, a compare-exchange) also wrote, cannot be merged this way: that is reported.
 
 public struct AtomicRecord: Equatable, Sendable {
-    public enum Op: UInt8, Sendable { case add = 1, and = 5, or = 6, xor = 7, mul = 9, logged = 14 }
+    public enum Op: UInt8, Sendable {
+        case add = 1, and = 5, or = 6, xor = 7, mul = 9, logged = 14
+        /// min and max, signed or unsigned at the record's width (`atomic compare` forms)
+        case smax = 15, smin = 16, umax = 17, umin = 18
+    }
     /// One floating-point update of a `logged` record (float or double by the record's width).
     public struct Step: Equatable, Sendable {
         public enum Op: UInt8, Sendable { case add = 10, sub = 11, mul = 12, div = 13 }
@@ -103,7 +107,17 @@ public enum AtomicMerge {
         case .xor: return value ^ operand
         case .mul: return (value &* operand) & mask(width)
         case .logged: return value
+        case .smax: return signed(value, width) >= signed(operand, width) ? value : operand
+        case .smin: return signed(value, width) <= signed(operand, width) ? value : operand
+        case .umax: return max(value, operand)
+        case .umin: return min(value, operand)
         }
+    }
+
+    /// A value of `width` bytes (masked to it) as a signed number.
+    static func signed(_ v: UInt64, _ width: Int) -> Int64 {
+        let shift = UInt64(64 - 8 * width)
+        return Int64(bitPattern: v << shift) >> shift
     }
 
     /// The record's floating-point updates applied one at a time, in float or double arithmetic.

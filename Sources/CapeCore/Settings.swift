@@ -17,7 +17,7 @@ public struct Settings: Sendable, Equatable {
     public enum StdinMode: String, Sendable { case replicate, rank0 }
     public enum RaceMode: String, Sendable { case warn, error }
     public enum TrackerMode: String, Sendable { case auto, uffd, mprotect }
-    public enum AtomicsMode: String, Sendable { case local, serial }
+    public enum AtomicsMode: String, Sendable { case local, trap, serial }
 
     public struct Entry: Sendable {
         public let name: String
@@ -45,7 +45,7 @@ public struct Settings: Sendable, Equatable {
         Entry(name: "CAPE_TRACKER", defaultValue: "auto",
               meaning: "how written pages are found: uffd (userfaultfd asynchronous write protection and PAGEMAP_SCAN, Linux >= 6.7), mprotect (write protection and a fault handler, any kernel), auto: uffd where the kernel has it"),
         Entry(name: "CAPE_ATOMICS", defaultValue: "local",
-              meaning: "local: atomic updates whose result is not read (lock add, sub, inc, dec, and, or, xor) run on the rank's memory and are merged at the next sync point; serial: every atomic instruction runs team-wide, one at a time"),
+              meaning: "local: atomic updates whose result is not read (lock add, sub, inc, dec, and, or, xor; compare-exchange loops of one operation, of min or of max) run on the rank's memory and are merged at the next sync point, reached by a jump where the instruction is rewritten; trap: the same, but every atomic instruction traps (for measuring); serial: every atomic instruction runs team-wide, one at a time"),
         Entry(name: "CAPE_PROFILE", defaultValue: "(unset)",
               meaning: "a path: rank 0 writes a per-region profile there at exit (time computing, tracking, encoding, exchanging and applying, bytes, dirty pages); `cape-profile` prints it and draws its chart"),
     ]
@@ -90,7 +90,7 @@ public struct Settings: Sendable, Equatable {
         }
         if let v = env["CAPE_PROFILE"], !v.isEmpty { s.profilePath = v }
         if let v = env["CAPE_ATOMICS"], !v.isEmpty {
-            guard let m = AtomicsMode(rawValue: v) else { throw .invalid(name: "CAPE_ATOMICS", value: v, expected: "local or serial") }
+            guard let m = AtomicsMode(rawValue: v) else { throw .invalid(name: "CAPE_ATOMICS", value: v, expected: "local, trap or serial") }
             s.atomics = m
         }
         return s

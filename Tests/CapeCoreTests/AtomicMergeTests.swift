@@ -37,6 +37,27 @@ struct AtomicMergeTests {
         #expect(try AtomicMerge.merge([r0, r1]) == [AtomicMerge.Result(address: 48, width: 1, value: (7 * 6561) & 0xFF)])
     }
 
+    @Test("min and max fold to the extreme value, signed or unsigned at the width, from the value before")
+    func extremes() throws {
+        // signed bytes: 0xF0 is -16, below the value before (5); 0x7F is the largest
+        let r0 = [AtomicRecord(address: 32, width: 1, op: .smax, operand: 0xF0, before: 5),
+                  AtomicRecord(address: 33, width: 1, op: .smin, operand: 0x10, before: 5),
+                  AtomicRecord(address: 36, width: 4, op: .umax, operand: 7, before: 9),
+                  AtomicRecord(address: 40, width: 8, op: .umin, operand: 3, before: 9)]
+        let r1 = [AtomicRecord(address: 32, width: 1, op: .smax, operand: 0x7F, before: 5),
+                  AtomicRecord(address: 33, width: 1, op: .smin, operand: 0xF0, before: 5),
+                  AtomicRecord(address: 36, width: 4, op: .umax, operand: 0xFFFF_FFF0, before: 9),
+                  AtomicRecord(address: 40, width: 8, op: .umin, operand: 1, before: 9)]
+        let m = try AtomicMerge.merge([r0, r1])
+        #expect(m == [AtomicMerge.Result(address: 32, width: 1, value: 0x7F),
+                      AtomicMerge.Result(address: 33, width: 1, value: 0xF0),
+                      AtomicMerge.Result(address: 36, width: 4, value: 0xFFFF_FFF0),
+                      AtomicMerge.Result(address: 40, width: 8, value: 1)])
+        // a max that no update exceeds leaves the value before (-3 as a signed int)
+        let keep = [AtomicRecord(address: 48, width: 4, op: .smax, operand: 0xFFFF_FFF0, before: 0xFFFF_FFFD)]
+        #expect(try AtomicMerge.merge([keep]) == [AtomicMerge.Result(address: 48, width: 4, value: 0xFFFF_FFFD)])
+    }
+
     @Test("floating-point updates replay one at a time in rank order, which rounds as the serial order does and not as a folded sum")
     func floatingSerialOrder() throws {
         // 1e8 has a float spacing of 8: each + 4 is a tie that rounds back to 1e8, while the sum of

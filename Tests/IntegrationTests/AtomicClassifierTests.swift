@@ -1,19 +1,22 @@
 // The classifier of atomic instructions (Sources/CCapeShim/atomics.c) on the machine code gcc 12
 // really emits: Tests/atomics/forms.c holds every form of `#pragma omp atomic`, one function
 // each, compiled for char, short, int, long, float and double at -O0, -O2 and -O3. Under
-// CAPE_TRACE=2 rank 0 prints each atomic site's verdict; every verdict is checked:
+// CAPE_TRACE=2 rank 0 prints each atomic site's verdict, and whether it is reached by a jump to a
+// trampoline or by a trap (jumps.c); every verdict is checked:
 //  - an order-dependent form (serial_*: capture, compare, exchange, x = v - x) must never run
 //    locally (a wrong "local" would merge a value the program read); a flush is a fence;
 //  - an update whose result is unused (local_<op>_*) must run locally with its operator when gcc
 //    emitted a lock-prefixed add, sub, inc, dec, and, or or xor, and also at -O2 and -O3 when it
-//    emitted a compare-exchange loop (float, double, short, char, and x *= v on every type); at
-//    -O0 such a loop keeps its values on the stack and may run team-wide, which is conservative.
+//    emitted a compare-exchange loop (float, double, short, char, x *= v on every type, and the
+//    min and max of `atomic compare` on integers); at
+//    -O0 such a loop keeps its values on the stack and may run team-wide, which is conservative;
+//  - optimized, every local update is reached by a jump, not a trap.
 import Foundation
 import Testing
 
 @Suite("classifying atomic instructions", .serialized)
 struct AtomicClassifierTests {
-    struct Site { var function: String; var local: String?; var fence: Bool; var mnemonic: String }
+    struct Site { var function: String; var local: String?; var jump: Bool; var fence: Bool; var mnemonic: String }
 
     static let types = ["char", "short", "int", "long", "float", "double"]
     /// The AVX encodings (three-operand scalar arithmetic, vmovd) come with -march=native on most
@@ -42,7 +45,7 @@ struct AtomicClassifierTests {
             let verdict = line[line.index(colon, offsetBy: 2)..<bracket].trimmingCharacters(in: .whitespaces)
             let mnemonic = String(line[line.index(after: bracket)...].dropLast())
             let local = verdict.hasPrefix("local ") ? String(verdict.dropFirst(6).prefix { $0 != "," }) : nil
-            out.append(Site(function: function, local: local, fence: verdict == "fence", mnemonic: mnemonic))
+            out.append(Site(function: function, local: local, jump: verdict.hasSuffix(", jump"), fence: verdict == "fence", mnemonic: mnemonic))
         }
         return out
     }
@@ -54,7 +57,8 @@ struct AtomicClassifierTests {
         for level in Self.levels {
             let found = try sites(type: type, level: level)
             let functions = Set(found.map(\.function))
-            for name in ["local_add_plus", "local_add_increment", "local_sub_decrement", "local_mul_multiply", "serial_capture_before", "serial_compare_max", "serial_reversed_sub", "fence_flush"] {
+            for name in ["local_add_plus", "local_add_increment", "local_sub_decrement", "local_mul_multiply", "local_max_compare", "local_min_compare",
+                         "serial_capture_before", "serial_compare_max_captured", "serial_reversed_sub", "fence_flush"] {
                 #expect(functions.contains(name), "\(type) \(level): no atomic site found in \(name)")
             }
             var localCount = 0
@@ -66,10 +70,19 @@ struct AtomicClassifierTests {
                 } else if s.function.hasPrefix("local_") {
                     let named = s.function.split(separator: "_")[1]
                     let allowed: Set<String> = named == "add" ? ["add", "inc", "sub"] : named == "sub" ? ["sub", "dec", "add"] : [String(named)]
-                    if arithmetic.contains(s.mnemonic) || (s.mnemonic == "lock cmpxchg" && level != "-O0") {
+                    // min and max (`atomic compare`) are recognized on integers; a floating-point
+                    // comparison's loop stays team-wide, which is conservative.
+                    let extreme = named == "max" || named == "min"
+                    let floating = type == "float" || type == "double"
+                    if arithmetic.contains(s.mnemonic) || (s.mnemonic == "lock cmpxchg" && level != "-O0" && !(extreme && floating)) {
                         #expect(s.local.map { allowed.contains($0) } == true,
                                 "\(type) \(level): \(s.function) [\(s.mnemonic)] got \(s.local ?? "team-wide"), expected local \(named)")
                         if s.local != nil { localCount += 1 }
+                        // forms.c updates globals: rip-relative, 7 bytes or more, room for a jump. An
+                        // optimized compare-exchange loop's site takes its jne as well.
+                        if s.local != nil && level != "-O0" {
+                            #expect(s.jump, "\(type) \(level): \(s.function) [\(s.mnemonic)] is local but still traps")
+                        }
                     } else {
                         #expect(s.mnemonic == "lock cmpxchg" && (s.local == nil || allowed.contains(s.local!)),
                                 "\(type) \(level): \(s.function) [\(s.mnemonic)] got \(s.local ?? "team-wide")")

@@ -17,7 +17,10 @@ struct FlushTests {
     }
 
     @Test("a flag-and-flush pipeline is exact, three runs per shape (mprotect: one thread per rank)",
-          arguments: [CapeConfiguration(ranks: 4, threadsPerRank: 1),
+          arguments: [CapeConfiguration(ranks: 1, threadsPerRank: 1),
+                      CapeConfiguration(ranks: 2, threadsPerRank: 1),
+                      CapeConfiguration(ranks: 3, threadsPerRank: 1),
+                      CapeConfiguration(ranks: 4, threadsPerRank: 1),
                       CapeConfiguration(ranks: 2, threadsPerRank: 2),
                       CapeConfiguration(ranks: 4, threadsPerRank: 1, tracker: "mprotect"),
                       CapeConfiguration(ranks: 4, hosts: 2, threadsPerRank: 1),

@@ -1,7 +1,8 @@
 // Every form of `#pragma omp atomic` on one type T (-DT=int ...), each in a function of its own
 // whose name says the verdict libcape's classifier must give its atomic instructions:
 //   local_<op>_*  : an update whose result is not read: it runs locally and merges (op: add, sub,
-//                   mul, and, or, xor; ++ may be emitted as add or inc, -- as sub, dec or add).
+//                   mul, and, or, xor, max, min; ++ may be emitted as add or inc, -- as sub, dec
+//                   or add; max and min are `atomic compare` forms).
 //                   The update sits in a parallel region, as in a program: the outlined body
 //                   (local_add_plus._omp_fn.0) returns nothing, so its `ret` reads no register
 //                   that a compare-exchange loop leaves its values in
@@ -128,9 +129,25 @@ NOINLINE void serial_write_seq_cst(T v) {
     #pragma omp atomic write seq_cst
     x = v;
 }
-NOINLINE void serial_compare_max(T v) {
-    #pragma omp atomic compare
-    if (x < v) { x = v; }
+NOINLINE void local_max_compare(T v) {
+    #pragma omp parallel
+    {
+        #pragma omp atomic compare
+        if (x < v) { x = v; }
+    }
+}
+NOINLINE void local_min_compare(T v) {
+    #pragma omp parallel
+    {
+        #pragma omp atomic compare
+        x = x > v ? v : x;
+    }
+}
+NOINLINE void serial_compare_max_captured(T v) {
+    T c;
+    #pragma omp atomic compare capture
+    { c = x; if (x < v) { x = v; } }
+    sink = c;
 }
 NOINLINE void serial_compare_equal(T e, T v) {
     #pragma omp atomic compare

@@ -206,6 +206,9 @@ const char *cape_dwarf_source_line(uintptr_t fn);
 
 /* Symbol of an address (dladdr), or NULL. */
 const char *cape_symbol_name(const void *addr, uintptr_t *offset);
+/* The function of the executable's or a library's symbol table that holds `addr`: [lo, hi).
+   Returns -1 when there is none (a stripped file). */
+int cape_function_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
 
 /* Program stdout/stderr plumbing: C because it calls setvbuf on the FILE before any I/O. */
 void cape_stdio_own_buffer(void);
@@ -218,6 +221,8 @@ uintptr_t cape_stack_pointer(void);
 /* Inline atomics (atomics.c): patches every atomic instruction of the executable so that it runs
    team-wide in order. Returns the number of sites, or -1 (cape_atomics_error says why). */
 long cape_atomics_install(void);
+/* Whether install rewrites local update sites into jumps (jumps.c); otherwise every site traps. */
+void cape_atomics_rewrite(int on);
 const char *cape_atomics_error(void);
 
 /* Local updates (atomics.c): sites classified as updates whose result nobody reads. */
@@ -231,9 +236,12 @@ enum cape_atomic_op {
        fold, each one goes to the rank's log in the order it ran. */
     CAPE_ATOMIC_FADD = 10, CAPE_ATOMIC_FSUB = 11, CAPE_ATOMIC_FMUL = 12, CAPE_ATOMIC_FDIV = 13,
     CAPE_ATOMIC_LOGGED = 14, /* a record's class: floating-point updates, each in the log */
+    /* Integer min and max (`atomic compare` forms: a compare-exchange loop of cmp and cmov), signed
+       or unsigned at the width: they fold to the extreme operand, in any order. */
+    CAPE_ATOMIC_SMAX = 15, CAPE_ATOMIC_SMIN = 16, CAPE_ATOMIC_UMAX = 17, CAPE_ATOMIC_UMIN = 18,
 };
 /* What the rank did to one address since its last sync point: the operator class (ADD for add,
-   sub, inc and dec; MUL, AND, OR, XOR; LOGGED for floating point), the folded operand (none for
+   sub, inc and dec; MUL, AND, OR, XOR, SMAX, SMIN, UMAX, UMIN; LOGGED for floating point), the folded operand (none for
    LOGGED), and the value before its first update. */
 typedef struct cape_atomic_record {
     uint64_t address;
@@ -264,7 +272,9 @@ void cape_atomics_records_reset(void);
 size_t cape_atomics_local_sites(void);
 /* Calls `line` for every atomic site: its address, enum cape_atomic_op, width, and mnemonic
    (Capstone's, e.g. "lock add", "lock cmpxchg", "xchg"). */
-void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width, const char *mnemonic));
+void cape_atomics_report(void (*line)(uintptr_t addr, int op, int width, int jump, const char *mnemonic));
+/* How many sites were rewritten into jumps to a trampoline (jumps.c); the others trap. */
+size_t cape_atomics_jump_sites(void);
 /* CAPE_ATOMICS=serial turns local updates off. */
 void cape_atomics_local(int on);
 /* Swift: whether a local update is recorded now (a distributed region runs on this thread). */
