@@ -58,8 +58,9 @@
 
 static site_t *sites;
 static size_t nsites, capsites;
-static uint8_t *xol_area;
-static size_t xol_bytes;
+static uint8_t *xol_area;   /* the sites' copies, then the rewritten sites' trampolines (jumps.c) */
+static size_t xol_bytes, tramp_offset;
+static size_t *tramp_site, ntramp; /* the site of each trampoline, in order */
 static struct sigaction prev_trap;
 static int (*real_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 static char sweep_err[256];
@@ -514,6 +515,8 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
             /* d = cond(cmp) ? src : d, between M's value and e: a min or a max. */
             if (op || !cmp_seen || y->op_count != 2 || d >= 32 || db < w || sr < 0 || sr >= 32 || sbytes < w) goto out;
             int kd = kind[d], ks = kind[sr];
+            /* the source may be e's own register (if (e > x) x = e) */
+            if (ks == V_INV && e_taken && !s->src_mem && s->xmm < 0 && s->source == sr) ks = V_E;
             if (!((kd == V_OLD && ks == V_E) || (kd == V_E && ks == V_OLD))) goto out;
             int c = cmov_condition(in->id);
             if (!cmp_old_first) c ^= 2; /* e ? M: the mirrored condition (g <-> l, a <-> b) */
@@ -1022,9 +1025,11 @@ static int add_site(uintptr_t addr, uint8_t len) {
 
 /* The site whose trampoline's int3 is at `a` (jumps.c): the areas are in the order of the sites. */
 static const site_t *find_trap(uintptr_t a) {
-    if (!xol_area || a < (uintptr_t)xol_area || a >= (uintptr_t)xol_area + xol_bytes) return NULL;
-    size_t k = (a - (uintptr_t)xol_area) / SITE_AREA_BYTES;
-    return k < nsites && sites[k].patched && sites[k].trap == a ? &sites[k] : NULL;
+    if (!xol_area || a < (uintptr_t)xol_area + tramp_offset || a >= (uintptr_t)xol_area + xol_bytes) return NULL;
+    size_t k = (a - (uintptr_t)xol_area - tramp_offset) / SITE_TRAMPOLINE_BYTES;
+    if (k >= ntramp) return NULL;
+    const site_t *s = &sites[tramp_site[k]];
+    return s->patched && s->trap == a ? s : NULL;
 }
 
 static const char table_full[] = "more variables, or more floating-point updates, than the record table and log hold were updated "
@@ -1147,7 +1152,9 @@ long cape_atomics_install(void) {
             }
             if (undecoded != UINT64_MAX && insn->address > undecoded + 64) undecoded = UINT64_MAX;   /* back in step */
             const cs_x86 *x = &insn->detail->x86;
-            if ((cs_insn_group(cs, insn, CS_GRP_JUMP) || insn->id == X86_INS_CALL) && x->op_count == 1 &&
+            if ((cs_insn_group(cs, insn, CS_GRP_JUMP) || cs_insn_group(cs, insn, CS_GRP_BRANCH_RELATIVE) || insn->id == X86_INS_CALL ||
+                 insn->id == X86_INS_LOOP || insn->id == X86_INS_LOOPE || insn->id == X86_INS_LOOPNE ||
+                 insn->id == X86_INS_JECXZ || insn->id == X86_INS_JRCXZ) && x->op_count == 1 &&
                 x->operands[0].type == X86_OP_IMM) {
                 if (ntargets == cap_targets) {
                     cap_targets = cap_targets ? cap_targets * 2 : 1024;
@@ -1204,7 +1211,7 @@ long cape_atomics_install(void) {
     for (size_t i = 0; i < nsites; i++) {
         const struct text *seg = NULL;
         for (int k = 0; k < t.n; k++) if (sites[i].addr >= t.seg[k].start && sites[i].addr < t.seg[k].end) seg = &t.seg[k];
-        if (rewrite_sites) cape_jump_plan(cs, &sites[i], targets, ntargets, seg->start, seg->end, has_indirect_jump);
+        if (rewrite_sites) cape_jump_plan(cs, &sites[i], targets, ntargets, seg->end, has_indirect_jump);
         else { sites[i].patched = 0; sites[i].span = sites[i].len; }
     }
     free(targets);
@@ -1212,7 +1219,12 @@ long cape_atomics_install(void) {
     /* The copies and trampolines must lie within 2 GiB of the code for rel32 jumps and rip-relative
        operands: just below it. */
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    xol_bytes = (nsites * SITE_AREA_BYTES + page - 1) & ~(page - 1);
+    size_t npatched = 0;
+    for (size_t i = 0; i < nsites; i++) npatched += sites[i].patched;
+    tramp_offset = nsites * SITE_COPY_BYTES;
+    xol_bytes = (tramp_offset + npatched * SITE_TRAMPOLINE_BYTES + page - 1) & ~(page - 1);
+    tramp_site = npatched ? malloc(npatched * sizeof *tramp_site) : NULL;
+    if (npatched && !tramp_site) { snprintf(sweep_err, sizeof sweep_err, "out of memory"); cs_close(&cs); return -1; }
     uintptr_t lowest = t.seg[0].start;
     for (int i = 1; i < t.n; i++) if (t.seg[i].start < lowest) lowest = t.seg[i].start;
     uintptr_t want = ((lowest & ~(uintptr_t)(page - 1)) - xol_bytes - (1u << 20)) & ~(uintptr_t)(page - 1);
@@ -1225,10 +1237,19 @@ long cape_atomics_install(void) {
     }
     cape_tracker_exclude((uintptr_t)xol_area, (uintptr_t)xol_area + xol_bytes);
     memset(xol_area, 0xCC, xol_bytes);
-    for (size_t i = 0; i < nsites; i++) {
-        sites[i].first = *(const uint8_t *)sites[i].addr;
-        if (cape_jump_emit(cs, &sites[i], xol_area + i * SITE_AREA_BYTES, sweep_err, sizeof sweep_err) != 0) { cs_close(&cs); return -1; }
+    for (size_t i = 0, k = 0; i < nsites; i++) {
+        site_t *s = &sites[i];
+        s->first = *(const uint8_t *)s->addr;
+        uint8_t *tramp = NULL;
+        if (s->patched) { tramp_site[k] = i; tramp = xol_area + tramp_offset + k++ * SITE_TRAMPOLINE_BYTES; }
+        if (cape_jump_emit(cs, s, xol_area + i * SITE_COPY_BYTES, tramp, sweep_err, sizeof sweep_err) == 0) continue;
+        /* What the span covers could not be moved: the site keeps its trap. */
+        if (!s->patched) { cs_close(&cs); return -1; }
+        s->patched = 0;
+        s->span = s->len;
+        if (cape_jump_emit(cs, s, xol_area + i * SITE_COPY_BYTES, NULL, sweep_err, sizeof sweep_err) != 0) { cs_close(&cs); return -1; }
     }
+    ntramp = npatched;
     cs_close(&cs);
     if (mprotect(xol_area, xol_bytes, PROT_READ | PROT_EXEC) != 0) {
         snprintf(sweep_err, sizeof sweep_err, "cannot make the out-of-line area executable: %s", strerror(errno));

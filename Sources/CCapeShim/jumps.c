@@ -21,8 +21,15 @@
  * into them that the checks missed stops loudly instead of running garbage. What cannot be
  * rewritten keeps the int3 on its first byte.
  *
- * Each site's area: [the copy of the instruction, then of the span's other instructions, then a
- * jump back after the span] [the trampoline]. The copy's continuation (after the first
+ * The trampoline keeps the general registers, the flags and the low 128 bits of xmm0-15, not the
+ * upper halves of ymm and zmm, zmm16-31, the mask registers or the x87 state, which a signal
+ * context would keep. So the code it calls (cape_atomics_site_entry and what that calls) must stay
+ * plain C and Swift built for baseline x86-64, and call no library function that may use AVX
+ * (memcpy and the other string functions of glibc do): it is, as long as it only updates records.
+ *
+ * Each site has a copy in the out-of-line area: the instruction, then the span's other
+ * instructions, then a jump back after the span; a rewritten site also has a trampoline there,
+ * after all the copies. The copy's continuation (after the first
  * instruction) is where the program goes on after a software update, and where the handler's
  * single step ends; instructions with rip-relative operands are relocated there. */
 #define _GNU_SOURCE
@@ -33,7 +40,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define COPY_BYTES 96
 
 /* Whether some direct jump or call lands strictly inside (lo, hi). */
 static int lands_inside(const uint64_t *targets, size_t n, uint64_t lo, uint64_t hi) {
@@ -54,7 +60,18 @@ static int is_site_like(const cs_insn *in) {
 
 static int is_padding(const cs_insn *in) { return in->id == X86_INS_NOP || in->id == X86_INS_INT3; }
 
-void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets, uint64_t seg_start, uint64_t seg_end,
+/* A branch that the copy could not keep as it is: conditional jumps, loop, loope, loopne, jecxz and
+   jrcxz (which Capstone 4 does not count as jumps), calls, returns, interrupts. */
+static int is_branch(csh cs, const cs_insn *in) {
+    switch (in->id) {
+    case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE: case X86_INS_JECXZ: case X86_INS_JRCXZ: return 1;
+    default:
+        return cs_insn_group(cs, in, CS_GRP_JUMP) || cs_insn_group(cs, in, CS_GRP_CALL) || cs_insn_group(cs, in, CS_GRP_RET) ||
+               cs_insn_group(cs, in, CS_GRP_INT) || cs_insn_group(cs, in, CS_GRP_IRET) || cs_insn_group(cs, in, CS_GRP_BRANCH_RELATIVE);
+    }
+}
+
+void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets, uint64_t seg_end,
                     int (*indirect_fn)(uintptr_t addr)) {
     s->patched = 0;
     s->span = s->len;
@@ -83,16 +100,19 @@ void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets,
             ended = 1;
         } else if (in->id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
             ended = 1;
-        } else if (cs_insn_group(cs, in, CS_GRP_JUMP) || cs_insn_group(cs, in, CS_GRP_CALL) || cs_insn_group(cs, in, CS_GRP_RET) ||
-                   cs_insn_group(cs, in, CS_GRP_INT) || cs_insn_group(cs, in, CS_GRP_IRET)) {
+        } else if (is_branch(cs, in)) {
             ok = 0;
         }
         a = next;
     }
     cs_free(in, 1);
-    (void)seg_start;
     if (!ok || a - s->addr > 32 || lands_inside(targets, ntargets, s->addr, a)) return;
-    if (extended && indirect_fn((uintptr_t)s->addr)) return;
+    if (extended) {
+        /* The span stays inside the site's function (padding after a ret may be where the next
+           function starts), and the function has no indirect jump that could land in it. */
+        uintptr_t lo, hi;
+        if (cape_function_bounds((uintptr_t)s->addr, &lo, &hi) != 0 || a > hi || indirect_fn((uintptr_t)s->addr)) return;
+    }
     s->span = (uint8_t)(a - s->addr);
     s->patched = 1;
 }
@@ -177,7 +197,7 @@ static void leave_frame(out_t *o) {
     put(o, seq, sizeof seq);
 }
 
-int cape_jump_emit(csh cs, site_t *s, uint8_t *area, char *err, size_t errlen) {
+int cape_jump_emit(csh cs, site_t *s, uint8_t *area, uint8_t *tramp, char *err, size_t errlen) {
     out_t o = { area, area };
     cs_insn *in = cs_malloc(cs);
     const uint8_t *code = (const uint8_t *)s->addr;
@@ -208,7 +228,7 @@ int cape_jump_emit(csh cs, site_t *s, uint8_t *area, char *err, size_t errlen) {
     }
     cs_free(in, 1);
     in = NULL;
-    if ((size_t)(o.p - area) > COPY_BYTES) goto fail;
+    if ((size_t)(o.p - area) > SITE_COPY_BYTES) goto fail;
     if (!s->patched) {
         s->resume = s->addr + s->len;
         s->trampoline = s->trap = 0;
@@ -217,7 +237,8 @@ int cape_jump_emit(csh cs, site_t *s, uint8_t *area, char *err, size_t errlen) {
     s->resume = s->xol + s->len;
 
     /* The trampoline. */
-    o.p = area + COPY_BYTES;
+    if (!tramp) goto fail;
+    o.p = tramp;
     s->trampoline = (uintptr_t)o.p;
     push_all(&o);
     static const uint8_t call_seq[] = {
@@ -258,7 +279,7 @@ int cape_jump_emit(csh cs, site_t *s, uint8_t *area, char *err, size_t errlen) {
     leave_frame(&o);
     put1(&o, 0xE9);
     if (!rel32(&o, s->xol)) goto fail;
-    if ((size_t)(o.p - area) > SITE_AREA_BYTES) goto fail;
+    if ((size_t)(o.p - tramp) > SITE_TRAMPOLINE_BYTES) goto fail;
     return 0;
 fail:
     if (in) cs_free(in, 1);

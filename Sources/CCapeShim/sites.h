@@ -59,16 +59,17 @@ enum { SITE_DONE = 0, SITE_NATIVE = 1, SITE_TRAP = 2 };
 int cape_atomics_site_entry(greg_t *g, const struct _libc_xmmreg *xmm, const site_t *s);
 
 /* jumps.c */
-/* Bytes of the out-of-line area each site needs (its copy and its trampoline). */
-#define SITE_AREA_BYTES 640
+/* Bytes of the out-of-line area for each site's copy, and for each rewritten site's trampoline. */
+#define SITE_COPY_BYTES 64
+#define SITE_TRAMPOLINE_BYTES 512
 /* Decides whether site `s` is rewritten into a jump, and how many bytes the jump covers (s->span,
    s->patched). `targets` are the sorted destinations of the executable's direct jumps and calls;
    `indirect_fn` says whether the function holding an address has indirect jumps. */
-void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets, uint64_t seg_start, uint64_t seg_end,
+void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets, uint64_t seg_end,
                     int (*indirect_fn)(uintptr_t addr));
-/* Writes the site's copy and continuation at s->xol, and its trampoline when patched; sets
-   s->trampoline, s->trap and s->resume. Returns 0, or -1 with the reason in err. */
-int cape_jump_emit(csh cs, site_t *s, uint8_t *area, char *err, size_t errlen);
+/* Writes the site's copy and continuation at `copy` (s->xol), and its trampoline at `tramp` when
+   patched; sets s->trampoline, s->trap and s->resume. Returns 0, or -1 with the reason in err. */
+int cape_jump_emit(csh cs, site_t *s, uint8_t *copy, uint8_t *tramp, char *err, size_t errlen);
 /* Rewrites the program's code at the site (code pages are made writable for it). */
 int cape_jump_patch(const site_t *s, char *err, size_t errlen);
 

@@ -136,6 +136,13 @@ NOINLINE void local_max_compare(T v) {
         if (x < v) { x = v; }
     }
 }
+NOINLINE void local_max_swapped(T v) {
+    #pragma omp parallel
+    {
+        #pragma omp atomic compare
+        if (v > x) { x = v; }
+    }
+}
 NOINLINE void local_min_compare(T v) {
     #pragma omp parallel
     {

@@ -11,7 +11,7 @@
 signed char c_max = -100, c_min = 100;
 short s_max = -3000, s_min = 3000;
 int i_max = -5, i_min = 5, i_keep = 1 << 30;
-long l_max = -1, l_min = 1;
+long l_max = -1, l_min = 1, l_max2 = -7;
 unsigned u_max = 7, u_min = 0xFFFFFFF0u;
 unsigned long ul_min = ~0ul;
 long rounds[4];
@@ -46,6 +46,8 @@ int main(void) {
                 if (l_max < lv) { l_max = lv; }
                 #pragma omp atomic compare
                 if (l_min > lv) { l_min = lv; }
+                #pragma omp atomic compare
+                if (lv > l_max2) { l_max2 = lv; }
                 unsigned uv = (unsigned)(i * 40503u + (unsigned)round);
                 #pragma omp atomic compare
                 if (u_max < uv) { u_max = uv; }
@@ -64,12 +66,12 @@ int main(void) {
                 if (w < r_min) r_min = w;
             }
         }
-        printf("round %d: c %d %d  s %d %d  i %d %d keep %d  l %ld %ld  u %u %u  ul %lu  r %ld %ld  spread %ld\n", round,
-               c_max, c_min, s_max, s_min, i_max, i_min, i_keep, l_max, l_min, u_max, u_min, ul_min, r_max, r_min, rounds[round]);
+        printf("round %d: c %d %d  s %d %d  i %d %d keep %d  l %ld %ld %ld  u %u %u  ul %lu  r %ld %ld  spread %ld\n", round,
+               c_max, c_min, s_max, s_min, i_max, i_min, i_keep, l_max, l_min, l_max2, u_max, u_min, ul_min, r_max, r_min, rounds[round]);
         // start the next round from new values, some below and some above what the updates reach
         c_max = (signed char)(-50 + round); c_min = (signed char)(50 - round);
         i_max = -100000 - round; i_min = 99990 + round;
-        u_max = 1u << 31; l_max = -1L << 40;
+        u_max = 1u << 31; l_max = -1L << 40; l_max2 = 1L << 50;
     }
     return 0;
 }
