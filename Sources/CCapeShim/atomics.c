@@ -313,8 +313,10 @@ static void access_of(csh cs, const cs_insn *insn, uint64_t *rd, uint64_t *wr) {
    `void_ret`; a call reads its argument and preserved registers; anything unclear (an indirect
    jump, a system call, the budget) counts as a read. */
 static int regs_dead(csh cs, uint64_t start, uint64_t pending, uint64_t seg_start, uint64_t seg_end, int void_ret) {
-    struct { uint64_t addr, pending; } work[32], seen[96];
-    int nwork = 0, nseen = 0, budget = 256, dead = 1;
+    /* 2048 instructions and 512 explored states: a loop at the end of a body of a dozen such loops
+       (each with its retry path) needed more than the few hundred that had been enough alone. */
+    struct { uint64_t addr, pending; } work[64], seen[512];
+    int nwork = 0, nseen = 0, budget = 2048, dead = 1;
     work[nwork].addr = start; work[nwork++].pending = pending;
     cs_insn *insn = cs_malloc(cs);
     while (nwork > 0 && dead) {
@@ -324,7 +326,7 @@ static int regs_dead(csh cs, uint64_t start, uint64_t pending, uint64_t seg_star
             int again = 0;
             for (int i = 0; i < nseen; i++) if (seen[i].addr == a && (seen[i].pending & p) == p) again = 1;
             if (again) break; /* explored from here with at least these registers */
-            if (nseen == 96 || --budget < 0 || a < seg_start || a >= seg_end) { dead = 0; break; }
+            if (nseen == 512 || --budget < 0 || a < seg_start || a >= seg_end) { dead = 0; break; }
             seen[nseen].addr = a; seen[nseen++].pending = p;
             const uint8_t *code = (const uint8_t *)(uintptr_t)a;
             size_t left = seg_end - a;
@@ -351,7 +353,7 @@ static int regs_dead(csh cs, uint64_t start, uint64_t pending, uint64_t seg_star
             if (jump && !direct) { dead = 0; break; }
             if (insn->id == X86_INS_JMP) { a = (uint64_t)x->operands[0].imm; continue; }
             if (jump) {
-                if (nwork == 32) { dead = 0; break; }
+                if (nwork == 64) { dead = 0; break; }
                 work[nwork].addr = (uint64_t)x->operands[0].imm; work[nwork++].pending = p;
             } else if (cs_insn_group(cs, insn, CS_GRP_INT) || cs_insn_group(cs, insn, CS_GRP_IRET) ||
                        insn->id == X86_INS_SYSCALL || insn->id == X86_INS_UD2 || insn->id == X86_INS_HLT) {
@@ -400,6 +402,10 @@ static int scalar_fp_op(unsigned id, int *dbl, int *vex) {
         { X86_INS_VMULSS, CAPE_ATOMIC_FMUL, 0, 1 }, { X86_INS_VDIVSS, CAPE_ATOMIC_FDIV, 0, 1 },
         { X86_INS_VADDSD, CAPE_ATOMIC_FADD, 1, 1 }, { X86_INS_VSUBSD, CAPE_ATOMIC_FSUB, 1, 1 },
         { X86_INS_VMULSD, CAPE_ATOMIC_FMUL, 1, 1 }, { X86_INS_VDIVSD, CAPE_ATOMIC_FDIV, 1, 1 },
+        { X86_INS_MAXSS, CAPE_ATOMIC_FMAX, 0, 0 }, { X86_INS_MINSS, CAPE_ATOMIC_FMIN, 0, 0 },
+        { X86_INS_MAXSD, CAPE_ATOMIC_FMAX, 1, 0 }, { X86_INS_MINSD, CAPE_ATOMIC_FMIN, 1, 0 },
+        { X86_INS_VMAXSS, CAPE_ATOMIC_FMAX, 0, 1 }, { X86_INS_VMINSS, CAPE_ATOMIC_FMIN, 0, 1 },
+        { X86_INS_VMAXSD, CAPE_ATOMIC_FMAX, 1, 1 }, { X86_INS_VMINSD, CAPE_ATOMIC_FMIN, 1, 1 },
     };
     for (size_t k = 0; k < sizeof table / sizeof table[0]; k++)
         if (table[k].id == id) { *dbl = table[k].dbl; *vex = table[k].vex; return table[k].op; }
@@ -594,7 +600,10 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
         case X86_INS_ADDSS: case X86_INS_SUBSS: case X86_INS_MULSS: case X86_INS_DIVSS:
         case X86_INS_ADDSD: case X86_INS_SUBSD: case X86_INS_MULSD: case X86_INS_DIVSD:
         case X86_INS_VADDSS: case X86_INS_VSUBSS: case X86_INS_VMULSS: case X86_INS_VDIVSS:
-        case X86_INS_VADDSD: case X86_INS_VSUBSD: case X86_INS_VMULSD: case X86_INS_VDIVSD: {
+        case X86_INS_VADDSD: case X86_INS_VSUBSD: case X86_INS_VMULSD: case X86_INS_VDIVSD:
+        case X86_INS_MAXSS: case X86_INS_MINSS: case X86_INS_MAXSD: case X86_INS_MINSD:
+        case X86_INS_VMAXSS: case X86_INS_VMINSS: case X86_INS_VMAXSD: case X86_INS_VMINSD: {
+            /* max and min do not commute (NaN, signed zeros): M's value must be the first source. */
             /* SSE: dest = dest op src, dest holding M's value. AVX (-march=native): dest = src1 op
                src2, dest any register, M's value in either source (+ and * commute). */
             int dbl, vex, fop = scalar_fp_op(in->id, &dbl, &vex);
@@ -609,10 +618,15 @@ static void classify_cas(csh cs, const cs_insn *insn, uint64_t seg_start, uint64
                 s->imm = dbl ? (int64_t)double_bits(2.0) : (int64_t)float_bits(2.0f);
                 op = CAPE_ATOMIC_FMUL;
             } else {
+                int extreme = fop == CAPE_ATOMIC_FMAX || fop == CAPE_ATOMIC_FMIN;
+                op = fop;
                 if (first_old) TAKE_OPERAND(o2, 0, 1);
                 else if (commutes && second_old) TAKE_OPERAND(o1, 0, 1);   /* e op x */
-                else goto out;
-                op = fop;
+                else if (extreme && second_old) {
+                    /* vmaxsd x, e, d: e > x ? e : x, what gcc emits with AVX */
+                    TAKE_OPERAND(o1, 0, 1);
+                    op = fop == CAPE_ATOMIC_FMAX ? CAPE_ATOMIC_FMAX_E : CAPE_ATOMIC_FMIN_E;
+                } else goto out;
             }
             kind[d] = V_FRES;
             break;
@@ -896,6 +910,10 @@ static uint64_t fp_apply(int op, int w, uint64_t a, uint64_t e, uint32_t mxcsr) 
         case CAPE_ATOMIC_FADD: r = x + y; break;
         case CAPE_ATOMIC_FSUB: r = x - y; break;
         case CAPE_ATOMIC_FMUL: r = x * y; break;
+        case CAPE_ATOMIC_FMAX: r = x > y ? x : y; break; /* maxss: the second when unordered or equal */
+        case CAPE_ATOMIC_FMIN: r = x < y ? x : y; break;
+        case CAPE_ATOMIC_FMAX_E: r = y > x ? y : x; break;
+        case CAPE_ATOMIC_FMIN_E: r = y < x ? y : x; break;
         default: r = x / y; break;
         }
         memcpy(&rr, (const void *)&r, 4);
@@ -907,6 +925,10 @@ static uint64_t fp_apply(int op, int w, uint64_t a, uint64_t e, uint32_t mxcsr) 
         case CAPE_ATOMIC_FADD: r = x + y; break;
         case CAPE_ATOMIC_FSUB: r = x - y; break;
         case CAPE_ATOMIC_FMUL: r = x * y; break;
+        case CAPE_ATOMIC_FMAX: r = x > y ? x : y; break;
+        case CAPE_ATOMIC_FMIN: r = x < y ? x : y; break;
+        case CAPE_ATOMIC_FMAX_E: r = y > x ? y : x; break;
+        case CAPE_ATOMIC_FMIN_E: r = y < x ? y : x; break;
         default: r = x / y; break;
         }
         memcpy(&out, (const void *)&r, 8);
@@ -944,7 +966,7 @@ static int update_cas(const site_t *s, const site_regs_t *regs) {
         v = (uint64_t)s->imm + (s->source >= 0 ? (uint64_t)g[s->source] * (uint64_t)s->multiplier : 0);
     }
     v &= m;
-    int floating = s->op >= CAPE_ATOMIC_FADD && s->op <= CAPE_ATOMIC_FDIV;
+    int floating = (s->op >= CAPE_ATOMIC_FADD && s->op <= CAPE_ATOMIC_FDIV) || (s->op >= CAPE_ATOMIC_FMAX && s->op <= CAPE_ATOMIC_FMIN_E);
     int cls = floating ? CAPE_ATOMIC_LOGGED : s->op;
     if (cls == CAPE_ATOMIC_SUB) { v = (0 - v) & m; cls = CAPE_ATOMIC_ADD; }
     while (__atomic_exchange_n(&record_lock, 1, __ATOMIC_ACQUIRE)) __builtin_ia32_pause();

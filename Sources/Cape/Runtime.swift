@@ -143,8 +143,8 @@ func capeSwiftStart() {
         if Runtime.settings.trace >= 2 && Runtime.rank == 0 {
             cape_atomics_report { addr, op, width, jump, mnemonic in
                 let what = ["serial", "add", "sub", "inc", "dec", "and", "or", "xor", "fence", "mul", "add", "sub", "mul", "div", "logged",
-                            "max", "min", "umax", "umin"][Int(op)]
-                let floating = op >= 10 && op <= 13 ? (width == 4 ? ", float" : ", double") : ""
+                            "max", "min", "umax", "umin", "max", "min", "max", "min"][Int(op)]
+                let floating = (op >= 10 && op <= 13) || op >= 19 ? (width == 4 ? ", float" : ", double") : ""
                 let verdict = op == 0 ? "team-wide" : op == 8 ? "fence" : "local \(what), \(width) bytes\(floating), \(jump != 0 ? "jump" : "trap")"
                 cape_write_err("cape[0]: atomic at 0x\(String(addr, radix: 16)) (\(symbol(addr))): \(verdict) [\(String(cString: mnemonic!))]\n")
             }

@@ -15,7 +15,13 @@ public struct AtomicRecord: Equatable, Sendable {
     }
     /// One floating-point update of a `logged` record (float or double by the record's width).
     public struct Step: Equatable, Sendable {
-        public enum Op: UInt8, Sendable { case add = 10, sub = 11, mul = 12, div = 13 }
+        public enum Op: UInt8, Sendable {
+            case add = 10, sub = 11, mul = 12, div = 13
+            /// maxss/maxsd and minss/minsd with the variable first: x > e ? x : e, x < e ? x : e
+            case max = 19, min = 20
+            /// the same with e first (gcc's AVX form): e > x ? e : x, e < x ? e : x
+            case maxEFirst = 21, minEFirst = 22
+        }
         public var op: Op
         public var operand: UInt64
         public init(_ op: Op, _ operand: UInt64) { self.op = op; self.operand = operand }
@@ -131,6 +137,10 @@ public enum AtomicMerge {
                 case .sub: x = x - e
                 case .mul: x = x * e
                 case .div: x = x / e
+                case .max: x = x > e ? x : e
+                case .min: x = x < e ? x : e
+                case .maxEFirst: x = e > x ? e : x
+                case .minEFirst: x = e < x ? e : x
                 }
             }
             return UInt64(x.bitPattern)
@@ -143,6 +153,10 @@ public enum AtomicMerge {
             case .sub: x = x - e
             case .mul: x = x * e
             case .div: x = x / e
+            case .max: x = x > e ? x : e
+            case .min: x = x < e ? x : e
+            case .maxEFirst: x = e > x ? e : x
+            case .minEFirst: x = e < x ? e : x
             }
         }
         return x.bitPattern

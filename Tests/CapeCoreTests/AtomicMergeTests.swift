@@ -58,6 +58,27 @@ struct AtomicMergeTests {
         #expect(try AtomicMerge.merge([keep]) == [AtomicMerge.Result(address: 48, width: 4, value: 0xFFFF_FFFD)])
     }
 
+    @Test("floating-point max and min replay as maxsd and minsd do: the second operand when the comparison is false (NaN, equal zeros)")
+    func floatingExtremes() throws {
+        let d = { (x: Double) in x.bitPattern }
+        let r0 = [AtomicRecord(address: 80, width: 8, op: .logged, operand: 0, before: d(1), steps: [.init(.max, d(5)), .init(.max, d(3))])]
+        let r1 = [AtomicRecord(address: 80, width: 8, op: .logged, operand: 0, before: d(1), steps: [.init(.min, d(4))])]
+        #expect(try AtomicMerge.merge([r0, r1]) == [AtomicMerge.Result(address: 80, width: 8, value: d(4))])
+        // max(x, NaN) is NaN and max(NaN, 2) is 2, as the instruction gives; max(+0, -0) is -0
+        let n = [AtomicRecord(address: 88, width: 8, op: .logged, operand: 0, before: d(7), steps: [.init(.max, d(.nan))]),
+                 AtomicRecord(address: 96, width: 8, op: .logged, operand: 0, before: d(.nan), steps: [.init(.max, d(2))]),
+                 AtomicRecord(address: 104, width: 8, op: .logged, operand: 0, before: d(0), steps: [.init(.max, d(-0.0))])]
+        let m = try AtomicMerge.merge([n])
+        #expect(Double(bitPattern: m[0].value).isNaN)
+        #expect(m[1].value == d(2))
+        #expect(m[2].value == d(-0.0))
+        // e first (vmaxsd x, e): max(7, NaN) keeps 7, max(+0, -0) keeps +0
+        let e = [AtomicRecord(address: 112, width: 8, op: .logged, operand: 0, before: d(7), steps: [.init(.maxEFirst, d(.nan))]),
+                 AtomicRecord(address: 120, width: 8, op: .logged, operand: 0, before: d(0), steps: [.init(.maxEFirst, d(-0.0))])]
+        #expect(try AtomicMerge.merge([e]) == [AtomicMerge.Result(address: 112, width: 8, value: d(7)),
+                                              AtomicMerge.Result(address: 120, width: 8, value: d(0))])
+    }
+
     @Test("floating-point updates replay one at a time in rank order, which rounds as the serial order does and not as a folded sum")
     func floatingSerialOrder() throws {
         // 1e8 has a float spacing of 8: each + 4 is a tie that rounds back to 1e8, while the sum of

@@ -8,7 +8,8 @@
 //  - an update whose result is unused (local_<op>_*) must run locally with its operator when gcc
 //    emitted a lock-prefixed add, sub, inc, dec, and, or or xor, and also at -O2 and -O3 when it
 //    emitted a compare-exchange loop (float, double, short, char, x *= v on every type, and the
-//    min and max of `atomic compare` on integers); at
+//    min and max of `atomic compare`: cmp and cmov on integers, maxss/minss and kin on floating
+//    point); at
 //    -O0 such a loop keeps its values on the stack and may run team-wide, which is conservative;
 //  - optimized, every local update is reached by a jump, not a trap.
 import Foundation
@@ -70,11 +71,7 @@ struct AtomicClassifierTests {
                 } else if s.function.hasPrefix("local_") {
                     let named = s.function.split(separator: "_")[1]
                     let allowed: Set<String> = named == "add" ? ["add", "inc", "sub"] : named == "sub" ? ["sub", "dec", "add"] : [String(named)]
-                    // min and max (`atomic compare`) are recognized on integers; a floating-point
-                    // comparison's loop stays team-wide, which is conservative.
-                    let extreme = named == "max" || named == "min"
-                    let floating = type == "float" || type == "double"
-                    if arithmetic.contains(s.mnemonic) || (s.mnemonic == "lock cmpxchg" && level != "-O0" && !(extreme && floating)) {
+                    if arithmetic.contains(s.mnemonic) || (s.mnemonic == "lock cmpxchg" && level != "-O0") {
                         #expect(s.local.map { allowed.contains($0) } == true,
                                 "\(type) \(level): \(s.function) [\(s.mnemonic)] got \(s.local ?? "team-wide"), expected local \(named)")
                         if s.local != nil { localCount += 1 }

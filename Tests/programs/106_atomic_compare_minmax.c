@@ -1,6 +1,7 @@
 // `#pragma omp atomic compare` as a min or a max (OpenMP 5.1, gcc 12: a compare-exchange loop of
-// cmp and cmov, which libcape performs locally and merges as min or max): signed and unsigned
-// variables of 1, 2, 4 and 8 bytes with non-zero starting values, updated by every thread many
+// cmp and cmov, or of maxsd/minss for floating point, which libcape performs locally and merges):
+// signed and unsigned variables of 1, 2, 4 and 8 bytes, a double and a float, with non-zero
+// starting values, updated by every thread many
 // times between two barriers, in both spellings (if and ?:); values that never beat the start;
 // negative values for the signed ones; and a `reduction(max:)` / `reduction(min:)` next to them.
 #include <omp.h>
@@ -14,6 +15,8 @@ int i_max = -5, i_min = 5, i_keep = 1 << 30;
 long l_max = -1, l_min = 1, l_max2 = -7;
 unsigned u_max = 7, u_min = 0xFFFFFFF0u;
 unsigned long ul_min = ~0ul;
+double d_max = -1e300, d_max_long = -5.0;
+float f_min = 1e30f;
 long rounds[4];
 
 int main(void) {
@@ -56,6 +59,21 @@ int main(void) {
                 unsigned long ulv = (unsigned long)uv * 3u + 11u;
                 #pragma omp atomic compare
                 ul_min = ulv < ul_min ? ulv : ul_min;
+                // a compare-exchange loop at the end of a long body of them: whether its values
+                // are dead is a longer search than in a loop of its own
+                double dl = v * 0.125;
+                #pragma omp atomic compare
+                if (d_max_long < dl) { d_max_long = dl; }
+            }
+            #pragma omp for schedule(guided)
+            for (int i = 0; i < N; i++) {
+                int v = (int)((i * 2654435761u + round * 40503u) % 200001u) - 100000;
+                double dv = v * 0.25 + round;          /* exact in double */
+                #pragma omp atomic compare
+                if (d_max < dv) { d_max = dv; }
+                float fv = (float)(v % 4096) * 0.5f;   /* exact in float */
+                #pragma omp atomic compare
+                f_min = f_min > fv ? fv : f_min;
             }
             // after the barrier every thread sees the merged values
             if (t == 0) rounds[round] = i_max - i_min;
@@ -66,12 +84,12 @@ int main(void) {
                 if (w < r_min) r_min = w;
             }
         }
-        printf("round %d: c %d %d  s %d %d  i %d %d keep %d  l %ld %ld %ld  u %u %u  ul %lu  r %ld %ld  spread %ld\n", round,
-               c_max, c_min, s_max, s_min, i_max, i_min, i_keep, l_max, l_min, l_max2, u_max, u_min, ul_min, r_max, r_min, rounds[round]);
+        printf("round %d: c %d %d  s %d %d  i %d %d keep %d  l %ld %ld %ld  u %u %u  ul %lu  d %.2f %.3f f %.1f  r %ld %ld  spread %ld\n", round,
+               c_max, c_min, s_max, s_min, i_max, i_min, i_keep, l_max, l_min, l_max2, u_max, u_min, ul_min, d_max, d_max_long, f_min, r_max, r_min, rounds[round]);
         // start the next round from new values, some below and some above what the updates reach
         c_max = (signed char)(-50 + round); c_min = (signed char)(50 - round);
         i_max = -100000 - round; i_min = 99990 + round;
-        u_max = 1u << 31; l_max = -1L << 40; l_max2 = 1L << 50;
+        u_max = 1u << 31; l_max = -1L << 40; l_max2 = 1L << 50; d_max = 1e9; f_min = 0.0f;
     }
     return 0;
 }

@@ -239,6 +239,11 @@ enum cape_atomic_op {
     /* Integer min and max (`atomic compare` forms: a compare-exchange loop of cmp and cmov), signed
        or unsigned at the width: they fold to the extreme operand, in any order. */
     CAPE_ATOMIC_SMAX = 15, CAPE_ATOMIC_SMIN = 16, CAPE_ATOMIC_UMAX = 17, CAPE_ATOMIC_UMIN = 18,
+    /* Floating-point min and max as gcc emits them (maxss/maxsd, minss/minsd with M's value first:
+       M > e ? M : e and M < e ? M : e, NaN and signed zeros included): logged like FADD. */
+    CAPE_ATOMIC_FMAX = 19, CAPE_ATOMIC_FMIN = 20,
+    /* The same with e first (e > M ? e : M, e < M ? e : M): gcc's AVX form, vmaxsd M, e. */
+    CAPE_ATOMIC_FMAX_E = 21, CAPE_ATOMIC_FMIN_E = 22,
 };
 /* What the rank did to one address since its last sync point: the operator class (ADD for add,
    sub, inc and dec; MUL, AND, OR, XOR, SMAX, SMIN, UMAX, UMIN; LOGGED for floating point), the folded operand (none for
@@ -255,7 +260,7 @@ _Static_assert(sizeof(cape_atomic_record_t) == 32, "records travel in segments a
 #define CAPE_ATOMIC_SEVERAL_CLASSES 1
 #define CAPE_ATOMIC_TOUCHED_SERIALLY 2
 /* One floating-point update, in the order the rank performed it: its record's index, the
-   operator (CAPE_ATOMIC_FADD ... FDIV) and the operand's bits (float or double by the record's width). */
+   operator (CAPE_ATOMIC_FADD ... FDIV, FMAX ... FMIN_E) and the operand's bits (float or double by the record's width). */
 typedef struct cape_atomic_log {
     uint64_t operand;
     uint32_t record;
