@@ -1135,7 +1135,11 @@ static size_t nindirect, cap_indirect;
 /* Whether the function holding `addr` has an indirect jump; unknown (no symbols) counts as yes. */
 static int has_indirect_jump(uintptr_t addr) {
     uintptr_t lo, hi;
-    if (cape_function_bounds(addr, &lo, &hi) != 0) return 1;
+    const char *name = NULL;
+    if (cape_function_bounds(addr, &lo, &hi, &name) != 0) return 1;
+    /* A part that gcc moved out of line (f.cold, f.part.0) may be entered from its parent's
+       switch table or by the unwinder: the parent's jumps are not counted here. */
+    if (strstr(name, ".cold") || strstr(name, ".part.")) return 1;
     for (size_t k = 0; k < nindirect; k++) if (indirect_jumps[k] >= lo && indirect_jumps[k] < hi) return 1;
     return 0;
 }

@@ -15,7 +15,8 @@
  *
  * A site shorter than 5 bytes takes the instructions after it into the span, when they can run
  * from another address: no direct jump lands among them, the function has no indirect jump (a
- * switch's table could land there), and none is a call, a conditional jump or another site. The
+ * switch's table could land there) and is not a part gcc moved out of line (f.cold: its parent's
+ * table or the unwinder may enter it), and none is a call, a conditional jump or another site. The
  * span may end with a ret or a direct jmp, and then take the padding after it. A compare-exchange
  * loop's site always takes its jne. The bytes of the span after the jump become int3, so a jump
  * into them that the checks missed stops loudly instead of running garbage. What cannot be
@@ -111,7 +112,7 @@ void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets,
         /* The span stays inside the site's function (padding after a ret may be where the next
            function starts), and the function has no indirect jump that could land in it. */
         uintptr_t lo, hi;
-        if (cape_function_bounds((uintptr_t)s->addr, &lo, &hi) != 0 || a > hi || indirect_fn((uintptr_t)s->addr)) return;
+        if (cape_function_bounds((uintptr_t)s->addr, &lo, &hi, NULL) != 0 || a > hi || indirect_fn((uintptr_t)s->addr)) return;
     }
     s->span = (uint8_t)(a - s->addr);
     s->patched = 1;

@@ -212,12 +212,13 @@ const char *cape_symbol_name(const void *addr, uintptr_t *offset) {
     return symtab_lookup(path, bias, (uintptr_t)addr, offset, NULL, 0);
 }
 
-int cape_function_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi) {
+int cape_function_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, const char **name) {
     Dl_info info;
     if (!dladdr((const void *)addr, &info) || !info.dli_fname) return -1;
     uintptr_t off = 0, size = 0;
-    if (!symtab_lookup(info.dli_fname[0] ? info.dli_fname : exe_path, (uintptr_t)info.dli_fbase, addr, &off, &size, 1) || size == 0)
-        return -1;
+    const char *n = symtab_lookup(info.dli_fname[0] ? info.dli_fname : exe_path, (uintptr_t)info.dli_fbase, addr, &off, &size, 1);
+    if (!n || size == 0) return -1;
+    if (name) *name = n;
     *lo = addr - off;
     *hi = *lo + size;
     return 0;

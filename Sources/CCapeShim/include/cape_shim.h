@@ -206,9 +206,9 @@ const char *cape_dwarf_source_line(uintptr_t fn);
 
 /* Symbol of an address (dladdr), or NULL. */
 const char *cape_symbol_name(const void *addr, uintptr_t *offset);
-/* The function of the executable's or a library's symbol table that holds `addr`: [lo, hi).
-   Returns -1 when there is none (a stripped file). */
-int cape_function_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi);
+/* The function of the executable's or a library's symbol table that holds `addr`: [lo, hi), and
+   its name (valid until the next lookup). Returns -1 when there is none (a stripped file). */
+int cape_function_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, const char **name);
 
 /* Program stdout/stderr plumbing: C because it calls setvbuf on the FILE before any I/O. */
 void cape_stdio_own_buffer(void);
