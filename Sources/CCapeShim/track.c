@@ -475,6 +475,7 @@ static uint32_t nvmas;
 static int vmas_valid;
 static uint64_t sig_size, sig_data;
 static uintptr_t sig_brk;
+static uint64_t sig_changes; /* cape_mapping_changes() when the mappings were last confirmed */
 static int statm_fd = -1;
 
 static int read_signature(uint64_t *size, uint64_t *data, uintptr_t *brk_now) {
@@ -495,8 +496,8 @@ static int read_signature(uint64_t *size, uint64_t *data, uintptr_t *brk_now) {
     return 0;
 }
 
-static int replay(uintptr_t entry_sp) {
-    for (uint32_t i = 0; i < nvmas; i++) {
+static int replay(uintptr_t entry_sp, int verify) {
+    for (uint32_t i = 0; verify && i < nvmas; i++) {
         if (!vmas[i].tracked) continue;
         struct cape_procmap_query q = { .size = sizeof q, .query_addr = vmas[i].s };
         if (ioctl(maps_fd, CAPE_PROCMAP_QUERY, &q) != 0 || q.vma_start != vmas[i].s || q.vma_end != vmas[i].e ||
@@ -517,11 +518,13 @@ static int scan_by_query(uintptr_t entry_sp, int *failed) {
     if (maps_fd < 0) { query_works = 0; return 0; }
     uint64_t size, data;
     uintptr_t brk_now;
+    uint64_t changes_now = cape_mapping_changes();
     int have_sig = read_signature(&size, &data, &brk_now) == 0;
     if (have_sig && vmas_valid && size == sig_size && data == sig_data && brk_now == sig_brk) {
-        int r = replay(entry_sp);
+        /* No mmap, munmap or mremap since the last confirmation (mappings.c): the bounds stand. */
+        int r = replay(entry_sp, changes_now != sig_changes);
         if (r < 0) { *failed = 1; return 1; }
-        if (r > 0) return 1;
+        if (r > 0) { sig_changes = changes_now; return 1; }
     }
     vmas_valid = 0;
     nvmas = 0;
@@ -537,6 +540,7 @@ static int scan_by_query(uintptr_t entry_sp, int *failed) {
             if (errno == ENOENT) {
                 vmas_valid = have_sig && nvmas <= MAX_VMAS;
                 sig_size = size; sig_data = data; sig_brk = brk_now;
+                sig_changes = changes_now;
                 return 1;
             }
             if (errno != E2BIG) query_works = 0;

@@ -206,6 +206,9 @@ const char *cape_dwarf_source_line(uintptr_t fn);
 
 /* Symbol of an address (dladdr), or NULL. */
 const char *cape_symbol_name(const void *addr, uintptr_t *offset);
+/* How many times mmap, munmap and mremap were called in this process (mappings.c). */
+uint64_t cape_mapping_changes(void);
+
 /* The function of the executable's or a library's symbol table that holds `addr`: [lo, hi), and
    its name (valid until the next lookup). Returns -1 when there is none (a stripped file). */
 int cape_function_bounds(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, const char **name);
