@@ -901,38 +901,26 @@ static uint64_t fp_apply(int op, int w, uint64_t a, uint64_t e, uint32_t mxcsr) 
     uint32_t saved;
     __asm__ volatile("stmxcsr %0" : "=m"(saved));
     __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr) : "memory");
-    uint64_t out;
+    /* max and min as maxss/minss compute them: the second operand when unordered or equal */
+    #define FP_STEP(x, y) \
+        (op == CAPE_ATOMIC_FADD ? x + y : op == CAPE_ATOMIC_FSUB ? x - y : op == CAPE_ATOMIC_FMUL ? x * y : \
+         op == CAPE_ATOMIC_FMAX ? (x > y ? x : y) : op == CAPE_ATOMIC_FMIN ? (x < y ? x : y) : \
+         op == CAPE_ATOMIC_FMAX_E ? (y > x ? y : x) : op == CAPE_ATOMIC_FMIN_E ? (y < x ? y : x) : x / y)
+    uint64_t out = 0;
     if (w == 4) {
         volatile float x, y, r;
         uint32_t xa = (uint32_t)a, ye = (uint32_t)e, rr;
         memcpy((void *)&x, &xa, 4); memcpy((void *)&y, &ye, 4);
-        switch (op) {
-        case CAPE_ATOMIC_FADD: r = x + y; break;
-        case CAPE_ATOMIC_FSUB: r = x - y; break;
-        case CAPE_ATOMIC_FMUL: r = x * y; break;
-        case CAPE_ATOMIC_FMAX: r = x > y ? x : y; break; /* maxss: the second when unordered or equal */
-        case CAPE_ATOMIC_FMIN: r = x < y ? x : y; break;
-        case CAPE_ATOMIC_FMAX_E: r = y > x ? y : x; break;
-        case CAPE_ATOMIC_FMIN_E: r = y < x ? y : x; break;
-        default: r = x / y; break;
-        }
+        r = FP_STEP(x, y);
         memcpy(&rr, (const void *)&r, 4);
         out = rr;
     } else {
         volatile double x, y, r;
         memcpy((void *)&x, &a, 8); memcpy((void *)&y, &e, 8);
-        switch (op) {
-        case CAPE_ATOMIC_FADD: r = x + y; break;
-        case CAPE_ATOMIC_FSUB: r = x - y; break;
-        case CAPE_ATOMIC_FMUL: r = x * y; break;
-        case CAPE_ATOMIC_FMAX: r = x > y ? x : y; break;
-        case CAPE_ATOMIC_FMIN: r = x < y ? x : y; break;
-        case CAPE_ATOMIC_FMAX_E: r = y > x ? y : x; break;
-        case CAPE_ATOMIC_FMIN_E: r = y < x ? y : x; break;
-        default: r = x / y; break;
-        }
+        r = FP_STEP(x, y);
         memcpy(&out, (const void *)&r, 8);
     }
+    #undef FP_STEP
     __asm__ volatile("ldmxcsr %0" : : "m"(saved) : "memory");
     return out;
 }
@@ -1054,8 +1042,13 @@ static const site_t *find_trap(uintptr_t a) {
     return s->patched && s->trap == a ? s : NULL;
 }
 
-static const char table_full[] = "more variables, or more floating-point updates, than the record table and log hold were updated "
-                                 "atomically between two synchronization points (add a barrier)";
+/* Performs site s's local update with the thread's registers, from the trap handler or a
+   trampoline. */
+static void update_site(const site_t *s, const site_regs_t *regs) {
+    if ((s->cas ? update_cas(s, regs) : update_locally(s, regs)) != 0)
+        cape_die_in_signal("more variables, or more floating-point updates, than the record table and log hold were updated "
+                           "atomically between two synchronization points (add a barrier)");
+}
 
 int cape_atomics_site_entry(greg_t *g, const struct _libc_xmmreg *xmm, const site_t *s) {
     g[REG_RSP] = (greg_t)((uintptr_t)g + SITE_SAVED_RSP_OFFSET);
@@ -1064,7 +1057,7 @@ int cape_atomics_site_entry(greg_t *g, const struct _libc_xmmreg *xmm, const sit
     if (!local_updates) return SITE_TRAP;
     site_regs_t regs = { g, xmm, 0 };
     __asm__ volatile("stmxcsr %0" : "=m"(regs.mxcsr));
-    if ((s->cas ? update_cas(s, &regs) : update_locally(s, &regs)) != 0) cape_die_in_signal(table_full);
+    update_site(s, &regs);
     return SITE_DONE;
 }
 
@@ -1094,7 +1087,7 @@ static void on_trap(int sig, siginfo_t *si, void *ucv) {
     if (s && !stepping && s->op != CAPE_ATOMIC_SERIAL && local_updates && cape_swift_atomic_local()) {
         site_regs_t regs = { uc->uc_mcontext.gregs, uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->_xmm : NULL,
                              uc->uc_mcontext.fpregs ? uc->uc_mcontext.fpregs->mxcsr : 0x1F80 };
-        if ((s->cas ? update_cas(s, &regs) : update_locally(s, &regs)) != 0) cape_die_in_signal(table_full);
+        update_site(s, &regs);
         uc->uc_mcontext.gregs[REG_RIP] = (greg_t)s->resume;
         return;
     }
@@ -1132,14 +1125,8 @@ static int compare_u64(const void *a, const void *b) {
 static uint64_t *indirect_jumps;
 static size_t nindirect, cap_indirect;
 
-/* Whether the function holding `addr` has an indirect jump; unknown (no symbols) counts as yes. */
-static int has_indirect_jump(uintptr_t addr) {
-    uintptr_t lo, hi;
-    const char *name = NULL;
-    if (cape_function_bounds(addr, &lo, &hi, &name) != 0) return 1;
-    /* A part that gcc moved out of line (f.cold, f.part.0) may be entered from its parent's
-       switch table or by the unwinder: the parent's jumps are not counted here. */
-    if (strstr(name, ".cold") || strstr(name, ".part.")) return 1;
+/* Whether function [lo, hi) has an indirect jump. */
+static int has_indirect_jump(uintptr_t lo, uintptr_t hi) {
     for (size_t k = 0; k < nindirect; k++) if (indirect_jumps[k] >= lo && indirect_jumps[k] < hi) return 1;
     return 0;
 }
@@ -1178,10 +1165,7 @@ long cape_atomics_install(void) {
             }
             if (undecoded != UINT64_MAX && insn->address > undecoded + 64) undecoded = UINT64_MAX;   /* back in step */
             const cs_x86 *x = &insn->detail->x86;
-            if ((cs_insn_group(cs, insn, CS_GRP_JUMP) || cs_insn_group(cs, insn, CS_GRP_BRANCH_RELATIVE) || insn->id == X86_INS_CALL ||
-                 insn->id == X86_INS_LOOP || insn->id == X86_INS_LOOPE || insn->id == X86_INS_LOOPNE ||
-                 insn->id == X86_INS_JECXZ || insn->id == X86_INS_JRCXZ) && x->op_count == 1 &&
-                x->operands[0].type == X86_OP_IMM) {
+            if (cape_jump_is_branch(cs, insn) && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
                 if (ntargets == cap_targets) {
                     cap_targets = cap_targets ? cap_targets * 2 : 1024;
                     uint64_t *n = realloc(targets, cap_targets * sizeof *targets);
@@ -1226,14 +1210,12 @@ long cape_atomics_install(void) {
         }
     }
     cs_free(insn, 1);
-    for (size_t i = 0; i < nsites; i++) {
-        site_t *s = &sites[i];
-        if (!s->cas) continue;
-        for (size_t k = 0; k < ntargets; k++)
-            if (targets[k] > s->head && targets[k] <= s->addr) { s->cas = 0; s->op = CAPE_ATOMIC_SERIAL; break; }
-    }
     if (nsites == 0) { free(targets); cs_close(&cs); return 0; }
     qsort(targets, ntargets, sizeof *targets, compare_u64);
+    for (size_t i = 0; i < nsites; i++) {
+        site_t *s = &sites[i];
+        if (s->cas && cape_jump_lands_inside(targets, ntargets, s->head, s->addr + 1)) { s->cas = 0; s->op = CAPE_ATOMIC_SERIAL; }
+    }
     for (size_t i = 0; i < nsites; i++) {
         const struct text *seg = NULL;
         for (int k = 0; k < t.n; k++) if (sites[i].addr >= t.seg[k].start && sites[i].addr < t.seg[k].end) seg = &t.seg[k];
@@ -1265,7 +1247,6 @@ long cape_atomics_install(void) {
     memset(xol_area, 0xCC, xol_bytes);
     for (size_t i = 0, k = 0; i < nsites; i++) {
         site_t *s = &sites[i];
-        s->first = *(const uint8_t *)s->addr;
         uint8_t *tramp = NULL;
         if (s->patched) { tramp_site[k] = i; tramp = xol_area + tramp_offset + k++ * SITE_TRAMPOLINE_BYTES; }
         if (cape_jump_emit(cs, s, xol_area + i * SITE_COPY_BYTES, tramp, sweep_err, sizeof sweep_err) == 0) continue;

@@ -42,8 +42,7 @@
 #include <unistd.h>
 
 
-/* Whether some direct jump or call lands strictly inside (lo, hi). */
-static int lands_inside(const uint64_t *targets, size_t n, uint64_t lo, uint64_t hi) {
+int cape_jump_lands_inside(const uint64_t *targets, size_t n, uint64_t lo, uint64_t hi) {
     size_t a = 0, b = n;
     while (a < b) {
         size_t m = (a + b) / 2;
@@ -61,9 +60,7 @@ static int is_site_like(const cs_insn *in) {
 
 static int is_padding(const cs_insn *in) { return in->id == X86_INS_NOP || in->id == X86_INS_INT3; }
 
-/* A branch that the copy could not keep as it is: conditional jumps, loop, loope, loopne, jecxz and
-   jrcxz (which Capstone 4 does not count as jumps), calls, returns, interrupts. */
-static int is_branch(csh cs, const cs_insn *in) {
+int cape_jump_is_branch(csh cs, const cs_insn *in) {
     switch (in->id) {
     case X86_INS_LOOP: case X86_INS_LOOPE: case X86_INS_LOOPNE: case X86_INS_JECXZ: case X86_INS_JRCXZ: return 1;
     default:
@@ -73,7 +70,7 @@ static int is_branch(csh cs, const cs_insn *in) {
 }
 
 void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets, uint64_t seg_end,
-                    int (*indirect_fn)(uintptr_t addr)) {
+                    int (*indirect_fn)(uintptr_t lo, uintptr_t hi)) {
     s->patched = 0;
     s->span = s->len;
     if (s->op == CAPE_ATOMIC_SERIAL || s->op == CAPE_ATOMIC_FENCE) return;
@@ -101,18 +98,23 @@ void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets,
             ended = 1;
         } else if (in->id == X86_INS_JMP && x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
             ended = 1;
-        } else if (is_branch(cs, in)) {
+        } else if (cape_jump_is_branch(cs, in)) {
             ok = 0;
         }
         a = next;
     }
     cs_free(in, 1);
-    if (!ok || a - s->addr > 32 || lands_inside(targets, ntargets, s->addr, a)) return;
+    if (!ok || a - s->addr > 32 || cape_jump_lands_inside(targets, ntargets, s->addr, a)) return;
     if (extended) {
         /* The span stays inside the site's function (padding after a ret may be where the next
-           function starts), and the function has no indirect jump that could land in it. */
+           function starts), which has symbols, no indirect jump that could land in it, and is not
+           a part that gcc moved out of line (f.cold, f.part.0): its parent's switch table or the
+           unwinder may enter it, and the parent's jumps are not counted for it. */
         uintptr_t lo, hi;
-        if (cape_function_bounds((uintptr_t)s->addr, &lo, &hi, NULL) != 0 || a > hi || indirect_fn((uintptr_t)s->addr)) return;
+        const char *name;
+        if (cape_function_bounds((uintptr_t)s->addr, &lo, &hi, &name) != 0 || a > hi || strstr(name, ".cold") ||
+            strstr(name, ".part.") || indirect_fn(lo, hi))
+            return;
     }
     s->span = (uint8_t)(a - s->addr);
     s->patched = 1;
@@ -120,7 +122,7 @@ void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets,
 
 /* ---- a small emitter ---- */
 
-typedef struct { uint8_t *p, *start; } out_t;
+typedef struct { uint8_t *p; } out_t;
 
 static void put(out_t *o, const void *bytes, size_t n) { memcpy(o->p, bytes, n); o->p += n; }
 static void put1(out_t *o, uint8_t b) { *o->p++ = b; }
@@ -199,7 +201,7 @@ static void leave_frame(out_t *o) {
 }
 
 int cape_jump_emit(csh cs, site_t *s, uint8_t *area, uint8_t *tramp, char *err, size_t errlen) {
-    out_t o = { area, area };
+    out_t o = { area };
     cs_insn *in = cs_malloc(cs);
     const uint8_t *code = (const uint8_t *)s->addr;
     size_t left = s->span + 16;

@@ -13,7 +13,6 @@ typedef struct site {
     uintptr_t addr;   /* the instruction in the program's code */
     uintptr_t xol;    /* its out-of-line copy, followed by the code that continues after it */
     uint8_t len;
-    uint8_t first;    /* the original first byte */
     /* A local update (op != 0): [base + index * scale + disp] op= source. */
     uint8_t op;       /* enum cape_atomic_op */
     uint8_t width;    /* bytes */
@@ -64,9 +63,15 @@ int cape_atomics_site_entry(greg_t *g, const struct _libc_xmmreg *xmm, const sit
 #define SITE_TRAMPOLINE_BYTES 512
 /* Decides whether site `s` is rewritten into a jump, and how many bytes the jump covers (s->span,
    s->patched). `targets` are the sorted destinations of the executable's direct jumps and calls;
-   `indirect_fn` says whether the function holding an address has indirect jumps. */
+   `indirect_fn` says whether function [lo, hi) has indirect jumps. */
 void cape_jump_plan(csh cs, site_t *s, const uint64_t *targets, size_t ntargets, uint64_t seg_end,
-                    int (*indirect_fn)(uintptr_t addr));
+                    int (*indirect_fn)(uintptr_t lo, uintptr_t hi));
+/* Whether some target of the sorted `targets` lies strictly inside (lo, hi). */
+int cape_jump_lands_inside(const uint64_t *targets, size_t n, uint64_t lo, uint64_t hi);
+/* A branch, which a span cannot move as it is and whose target the sweep records: jumps (loop,
+   loope, loopne, jecxz and jrcxz too, which Capstone 4 does not count as jumps), calls, returns,
+   interrupts. */
+int cape_jump_is_branch(csh cs, const cs_insn *in);
 /* Writes the site's copy and continuation at `copy` (s->xol), and its trampoline at `tramp` when
    patched; sets s->trampoline, s->trap and s->resume. Returns 0, or -1 with the reason in err. */
 int cape_jump_emit(csh cs, site_t *s, uint8_t *copy, uint8_t *tramp, char *err, size_t errlen);

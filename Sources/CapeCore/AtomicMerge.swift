@@ -129,37 +129,27 @@ public enum AtomicMerge {
     /// The record's floating-point updates applied one at a time, in float or double arithmetic.
     static func replay(_ steps: [AtomicRecord.Step], on value: UInt64, width: Int) -> UInt64 {
         if width == 4 {
-            var x = Float(bitPattern: UInt32(truncatingIfNeeded: value))
-            for s in steps {
-                let e = Float(bitPattern: UInt32(truncatingIfNeeded: s.operand))
-                switch s.op {
-                case .add: x = x + e
-                case .sub: x = x - e
-                case .mul: x = x * e
-                case .div: x = x / e
-                case .max: x = x > e ? x : e
-                case .min: x = x < e ? x : e
-                case .maxEFirst: x = e > x ? e : x
-                case .minEFirst: x = e < x ? e : x
-                }
+            let x = steps.reduce(Float(bitPattern: UInt32(truncatingIfNeeded: value))) {
+                apply($1.op, $0, Float(bitPattern: UInt32(truncatingIfNeeded: $1.operand)))
             }
             return UInt64(x.bitPattern)
         }
-        var x = Double(bitPattern: value)
-        for s in steps {
-            let e = Double(bitPattern: s.operand)
-            switch s.op {
-            case .add: x = x + e
-            case .sub: x = x - e
-            case .mul: x = x * e
-            case .div: x = x / e
-            case .max: x = x > e ? x : e
-            case .min: x = x < e ? x : e
-            case .maxEFirst: x = e > x ? e : x
-            case .minEFirst: x = e < x ? e : x
-            }
+        return steps.reduce(Double(bitPattern: value)) { apply($1.op, $0, Double(bitPattern: $1.operand)) }.bitPattern
+    }
+
+    /// One floating-point update of x by e; max and min as maxsd and minsd compute them (the
+    /// second operand when the comparison is false: NaN, equal zeros).
+    static func apply<T: BinaryFloatingPoint>(_ op: AtomicRecord.Step.Op, _ x: T, _ e: T) -> T {
+        switch op {
+        case .add: return x + e
+        case .sub: return x - e
+        case .mul: return x * e
+        case .div: return x / e
+        case .max: return x > e ? x : e
+        case .min: return x < e ? x : e
+        case .maxEFirst: return e > x ? e : x
+        case .minEFirst: return e < x ? e : x
         }
-        return x.bitPattern
     }
 
     /// The final value of every address that some rank updated locally, from the ranks' records
