@@ -29,6 +29,12 @@
  *              gives a bank's memory back before the bank is used again): stamp u64
  *              (magic | epoch << 32, written last), rank, diff
  *              bytes, stdout bytes, stderr bytes (u64 each), then the bytes, padded to 8
+ *   exchange   when every rank runs on this one host, the sync points' segments travel here
+ *              instead of through the proxies (cape_xchg_*): a page of control words (the count
+ *              of arrivals, u64 at 0; sleepers, u32 at 64), then one 64-byte line per rank (the
+ *              size of its segment, u64, per parity of the exchange number), then 2 parities x
+ *              CAPE_XCHG_RANKS slots of CAPE_XCHG_SLOT_BYTES (sparse: pages are used as segments
+ *              are written)
  */
 #ifndef CAPE_SHARED_H
 #define CAPE_SHARED_H
@@ -53,7 +59,11 @@
 #define CAPE_LOG_BANK_BYTES 536870912u
 #define CAPE_LOG_BANKS 3u
 #define CAPE_LOG_ENTRY_HEADER 40u
-#define CAPE_SHARED_BYTES 1610813440u
+#define CAPE_XCHG_OFFSET 1610813440u
+#define CAPE_XCHG_RANKS 64u
+#define CAPE_XCHG_CONTROL_BYTES 8192u
+#define CAPE_XCHG_SLOT_BYTES 4194304u
+#define CAPE_SHARED_BYTES 2147692544u
 
 _Static_assert(CAPE_COUNTERS_BYTES == 2u * CAPE_COUNTER_SLOTS * CAPE_COUNTER_SLOT_BYTES, "counter banks");
 _Static_assert(CAPE_LOCKS_OFFSET == CAPE_COUNTERS_OFFSET + CAPE_COUNTERS_BYTES, "lock table follows the counters");
@@ -64,7 +74,9 @@ _Static_assert(CAPE_CLOCK_RING * 32u <= CAPE_CLOCK_TAKEN_OFFSET, "clock ring");
 _Static_assert(CAPE_CLOCK_TAKEN_OFFSET + CAPE_CLOCK_MAX_RANKS * 8u == CAPE_CLOCK_BYTES, "clock counters");
 _Static_assert(CAPE_LOG_BANKS_OFFSET == CAPE_CLOCK_OFFSET + CAPE_CLOCK_BYTES, "log banks follow the job clock");
 _Static_assert(CAPE_LOG_BANK_BYTES == 512u << 20, "512 MiB per log bank");
-_Static_assert(CAPE_SHARED_BYTES == CAPE_LOG_BANKS_OFFSET + CAPE_LOG_BANKS * CAPE_LOG_BANK_BYTES, "region size");
+_Static_assert(CAPE_XCHG_OFFSET == CAPE_LOG_BANKS_OFFSET + CAPE_LOG_BANKS * CAPE_LOG_BANK_BYTES, "the exchange follows the log");
+_Static_assert(4096u + CAPE_XCHG_RANKS * 64u <= CAPE_XCHG_CONTROL_BYTES, "exchange control words");
+_Static_assert(CAPE_SHARED_BYTES == CAPE_XCHG_OFFSET + CAPE_XCHG_CONTROL_BYTES + 2ull * CAPE_XCHG_RANKS * CAPE_XCHG_SLOT_BYTES, "region size");
 
 enum cape_shared_op {
     /* Dynamic schedules: a = counter offset, b = chunk. r0 = the counter before the add. */
@@ -148,6 +160,22 @@ int cape_shared_clock_publish(void *base, uint64_t seq, uint64_t clock, int64_t 
    (what the last CLOCK_TAKE brought). Returns 1 and the value, or 0 when the copy lacks it (an
    entry is checked whole, so one copied while rank 0 rewrote it is not taken). */
 int cape_shared_clock_copy(const void *base, uint64_t seq, uint64_t clock, int64_t *sec, int64_t *nsec);
+
+/* The exchange of one host (only when it runs every rank; see the layout). Exchange number `seq`
+   counts from 1, the same on every rank; parity seq & 1 picks the slots, so a rank may write its
+   next segment while a slow one still reads the last (it cannot run two exchanges ahead: each
+   waits for every rank). */
+/* This rank's slot for exchange `seq`. */
+void *cape_xchg_slot(void *base, uint32_t rank, uint64_t seq);
+/* Publishes the size of this rank's segment (UINT64_MAX: it does not fit its slot) after its
+   bytes, and counts its arrival; wakes sleepers. */
+void cape_xchg_post(void *base, uint32_t rank, uint64_t seq, uint64_t bytes);
+/* Waits until all `ranks` ranks have posted exchange `seq`: `spins` checks, then futex sleeps of
+   at most `timeout_ms`. Returns 0 when they have, -1 when a sleep timed out (check liveness, call
+   again). */
+int cape_xchg_wait(void *base, uint64_t seq, uint32_t ranks, int spins, int timeout_ms);
+/* The size rank `rank` posted for exchange `seq`. */
+uint64_t cape_xchg_size(const void *base, uint32_t rank, uint64_t seq);
 
 /* Whether a request carries a log entry (it follows the request as a second message). */
 static inline int cape_shared_carries_entry(uint32_t op) {

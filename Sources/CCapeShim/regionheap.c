@@ -34,11 +34,11 @@ typedef struct slot_header {
     uint64_t top;        /* next free byte of the window (offset) */
     uint64_t committed;  /* bytes of the window that are read-write */
     uint64_t free_list[NCLASS];
-    uint64_t pad[512 - 2 - NCLASS];
-} slot_header_t; /* 4 KiB */
+    uint64_t pad[128 - 2 - NCLASS];
+} slot_header_t; /* 1 KiB: the header area is tracked memory, and every sync point scans all of it */
 
 
-static uintptr_t base, headers_end, windows, end_all;
+static uintptr_t base, extra_start, windows, end_all;
 static uintptr_t window_bytes;
 static int nslots, rank_, per_rank;
 static volatile int active;
@@ -58,24 +58,35 @@ static inline void punlock(void) { __atomic_store_n(&pending_lock, 0, __ATOMIC_R
 static slot_header_t *header(int slot) { return (slot_header_t *)(base + (uintptr_t)slot * sizeof(slot_header_t)); }
 static uintptr_t window(int slot) { return windows + (uintptr_t)slot * window_bytes; }
 
-size_t cape_rheap_bytes(int ranks, int threads_per_rank, size_t window) {
+#define PAGE_ROUND(x) (((x) + 4095) & ~(uintptr_t)4095)
+
+/* The read-write part: the slots' headers, then `extra` bytes for the caller (TeamBlocks). */
+static size_t rw_bytes(int ranks, int threads_per_rank, size_t extra) {
+    return PAGE_ROUND((size_t)ranks * (size_t)threads_per_rank * sizeof(slot_header_t)) + PAGE_ROUND(extra);
+}
+
+size_t cape_rheap_bytes(int ranks, int threads_per_rank, size_t window, size_t extra) {
     size_t slots = (size_t)ranks * (size_t)threads_per_rank;
-    size_t h = (slots * sizeof(slot_header_t) + STEP - 1) & ~(STEP - 1);
+    size_t h = (rw_bytes(ranks, threads_per_rank, extra) + STEP - 1) & ~(STEP - 1);
     return h + slots * window;
 }
 
-/* `at` is a PROT_NONE reservation of cape_rheap_bytes(); the header area becomes read-write. */
-int cape_rheap_init(void *at, int ranks, int threads_per_rank, size_t window, int rank) {
+/* `at` is a PROT_NONE reservation of cape_rheap_bytes(); the header area and the extra bytes after
+   it become read-write (one mapping, so one tracked range); the windows start at the next 2 MiB. */
+int cape_rheap_init(void *at, int ranks, int threads_per_rank, size_t window, size_t extra, int rank) {
     nslots = ranks * threads_per_rank;
     per_rank = threads_per_rank;
     window_bytes = window;
     rank_ = rank;
     base = (uintptr_t)at;
-    headers_end = base + (((uintptr_t)nslots * sizeof(slot_header_t) + STEP - 1) & ~(STEP - 1));
-    windows = headers_end;
+    size_t rw = rw_bytes(ranks, threads_per_rank, extra);
+    extra_start = base + PAGE_ROUND((uintptr_t)nslots * sizeof(slot_header_t));
+    windows = base + ((rw + STEP - 1) & ~(STEP - 1));
     end_all = windows + (uintptr_t)nslots * window_bytes;
-    return mprotect(at, headers_end - base, PROT_READ | PROT_WRITE);
+    return mprotect(at, rw, PROT_READ | PROT_WRITE);
 }
+
+void *cape_rheap_extra(void) { return (void *)extra_start; }
 
 void cape_rheap_set_active(int on) { __atomic_store_n(&active, on, __ATOMIC_RELEASE); }
 int cape_rheap_active(void) { return active; }

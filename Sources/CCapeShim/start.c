@@ -504,6 +504,7 @@ __attribute__((constructor)) static void cape_constructor(int argc, char **argv,
     }
     launch.startup_block = (uintptr_t)argv - sizeof(long);
     cape_tracker_set_stack_limit(launch.startup_block);
+    if (launch.is_rank) cape_tracker_note_startup();
 
     cape_self()->rt_depth = 1;
     size_t arena = (size_t)1 << 30;

@@ -2,8 +2,14 @@
  * the programs of the home host, on their mapping, and in rank 0's proxy for ranks elsewhere. */
 #define _GNU_SOURCE
 #include "cape_sys.h"
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <time.h>
+#include <linux/futex.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* The home memory is a file of /dev/shm, whose pages are allocated as the log grows: a write past
    the file system's end would be a SIGBUS. Each time the log of an epoch passes a multiple of
@@ -218,5 +224,55 @@ int cape_shared_execute(void *base, const cape_shared_request_t *q, cape_shared_
     default:
         a->r0 = UINT64_MAX;
         return -1;
+    }
+}
+
+/* ---- the exchange of one host ---- */
+
+static uint64_t *xchg_arrivals(void *base) { return word64(base, CAPE_XCHG_OFFSET); }
+static uint32_t *xchg_sleepers(void *base) { return (uint32_t *)((char *)base + CAPE_XCHG_OFFSET + 64); }
+static uint64_t *xchg_size_word(const void *base, uint32_t rank, uint64_t seq) {
+    return (uint64_t *)((char *)base + CAPE_XCHG_OFFSET + 4096 + (uint64_t)rank * 64 + (seq & 1) * 8);
+}
+
+void *cape_xchg_slot(void *base, uint32_t rank, uint64_t seq) {
+    return (char *)base + CAPE_XCHG_OFFSET + CAPE_XCHG_CONTROL_BYTES +
+           ((seq & 1) * CAPE_XCHG_RANKS + rank) * (uint64_t)CAPE_XCHG_SLOT_BYTES;
+}
+
+uint64_t cape_xchg_size(const void *base, uint32_t rank, uint64_t seq) {
+    return __atomic_load_n(xchg_size_word(base, rank, seq), __ATOMIC_ACQUIRE);
+}
+
+/* The arrival and the sleepers' count are a Dekker pair: each side writes its word and then reads
+   the other's, both sequentially consistent, so a sleeper is either seen and woken or sees the
+   arrival before it sleeps. */
+void cape_xchg_post(void *base, uint32_t rank, uint64_t seq, uint64_t bytes) {
+    __atomic_store_n(xchg_size_word(base, rank, seq), bytes, __ATOMIC_RELEASE);
+    __atomic_fetch_add(xchg_arrivals(base), 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(xchg_sleepers(base), __ATOMIC_SEQ_CST) != 0)
+        syscall(SYS_futex, xchg_arrivals(base), FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+}
+
+int cape_xchg_wait(void *base, uint64_t seq, uint32_t ranks, int spins, int timeout_ms) {
+    uint64_t *arrivals = xchg_arrivals(base);
+    const uint64_t target = seq * ranks;
+    for (int i = 0; i < spins; i++) {
+        if (__atomic_load_n(arrivals, __ATOMIC_ACQUIRE) >= target) return 0;
+        cape_cpu_relax();
+    }
+    for (;;) {
+        __atomic_fetch_add(xchg_sleepers(base), 1, __ATOMIC_SEQ_CST);
+        uint64_t now = __atomic_load_n(arrivals, __ATOMIC_SEQ_CST);
+        int timed_out = 0;
+        if (now < target) {
+            struct timespec ts = { timeout_ms / 1000, (long)(timeout_ms % 1000) * 1000000L };
+            /* The low half of the count (little-endian): it changes with every arrival. */
+            long r = syscall(SYS_futex, arrivals, FUTEX_WAIT, (uint32_t)now, &ts, NULL, 0);
+            timed_out = r == -1 && errno == ETIMEDOUT;
+        }
+        __atomic_fetch_sub(xchg_sleepers(base), 1, __ATOMIC_SEQ_CST);
+        if (__atomic_load_n(arrivals, __ATOMIC_ACQUIRE) >= target) return 0;
+        if (timed_out) return -1;
     }
 }

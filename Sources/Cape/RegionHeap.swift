@@ -15,15 +15,16 @@ enum RegionHeap {
     nonisolated(unsafe) static var enabled = false
     private nonisolated(unsafe) static var takenCommits: [(UInt, UInt)] = []
 
-    /// At start, on every rank alike: a PROT_NONE reservation whose header area is read-write.
+    /// At start, on every rank alike: a PROT_NONE reservation whose header area is read-write, and
+    /// TeamBlocks' area right after it (one tracked range for both).
     static func setUp(ranks: Int, rank: Int) {
         var window = windowBytes
         while ranks * Runtime.maxLocalThreads * window > 32 << 40 && window > 64 << 20 { window /= 2 }
-        let bytes = cape_rheap_bytes(Int32(ranks), Int32(Runtime.maxLocalThreads), window)
+        let bytes = cape_rheap_bytes(Int32(ranks), Int32(Runtime.maxLocalThreads), window, TeamBlocks.areaBytes)
         guard let p = mmap(nil, bytes, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), p != MAP_FAILED else {
             fatal("cannot reserve \(bytes >> 30) GiB of address space for memory allocated inside regions (check ulimit -v)")
         }
-        if cape_rheap_init(p, Int32(ranks), Int32(Runtime.maxLocalThreads), window, Int32(rank)) != 0 {
+        if cape_rheap_init(p, Int32(ranks), Int32(Runtime.maxLocalThreads), window, TeamBlocks.areaBytes, Int32(rank)) != 0 {
             fatal("cannot prepare the region heap: \(errnoText())")
         }
         enabled = true

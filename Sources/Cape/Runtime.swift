@@ -237,6 +237,7 @@ private func shareState(_ at: UnsafeMutableRawPointer, bytes: Int) {
     close(fd)
     Region.synchronize(kind: .startup, fn: 0, data: 0, sp: 0, applyDiffs: false)
     if Runtime.rank == 0 { shm_unlink(name) }
+    HostExchange.setUp()
 }
 
 private func launcherValue(_ launch: cape_launch_t, _ name: String) -> String? {

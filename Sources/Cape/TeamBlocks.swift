@@ -18,11 +18,11 @@ import CCapeSys
 import Glibc
 
 enum TeamBlocks {
-    /// Small on purpose: every barrier write-protects all tracked memory again, and under the
-    /// userfaultfd tracker untouched pages cost too (16 MiB here took an empty barrier at -n 2 from
-    /// about 55 us to 125 us; 1 MiB costs nothing measurable). 1 MiB holds some 16,000 scans of
-    /// a few variables per region.
-    static let areaBytes = 1 << 20
+    /// Small on purpose: every sync point scans all tracked memory, untouched pages too, about 6 ns
+    /// a page per scan here (16 MiB took an empty barrier at -n 2 from about 55 us to 125 us; 1 MiB
+    /// cost some 3 us of a 40 us barrier). 256 KiB holds some 4,000 scans of a few variables per
+    /// region. It follows the region heap's headers, in the same mapping, so both are one range.
+    static let areaBytes = 256 << 10
     private static let header = 64
     nonisolated(unsafe) private static var area: UnsafeMutableRawPointer?
     private struct Cursor { var region: UInt64 = .max; var offset = TeamBlocks.header }
@@ -40,6 +40,10 @@ enum TeamBlocks {
 
     /// At start, on every rank alike (before any region).
     static func setUp() {
+        if RegionHeap.enabled {
+            area = cape_rheap_extra()
+            return
+        }
         guard let p = mmap(nil, areaBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), p != MAP_FAILED else {
             fatal("cannot reserve \(areaBytes >> 20) MiB for worksharing constructs' shared memory: \(errnoText())")
         }

@@ -13,11 +13,13 @@ public struct Settings: Sendable, Equatable {
     public var tracker = TrackerMode.auto
     public var profilePath: String?
     public var atomics = AtomicsMode.local
+    public var exchange = ExchangeMode.auto
 
     public enum StdinMode: String, Sendable { case replicate, rank0 }
     public enum RaceMode: String, Sendable { case warn, error }
     public enum TrackerMode: String, Sendable { case auto, uffd, mprotect }
     public enum AtomicsMode: String, Sendable { case local, trap, serial }
+    public enum ExchangeMode: String, Sendable { case auto, proxy }
 
     public struct Entry: Sendable {
         public let name: String
@@ -46,6 +48,8 @@ public struct Settings: Sendable, Equatable {
               meaning: "how written pages are found: uffd (userfaultfd asynchronous write protection and PAGEMAP_SCAN, Linux >= 6.7), mprotect (write protection and a fault handler, any kernel), auto: uffd where the kernel has it"),
         Entry(name: "CAPE_ATOMICS", defaultValue: "local",
               meaning: "local: atomic updates whose result is not read (lock add, sub, inc, dec, and, or, xor; compare-exchange loops of one operation, of min or of max) run on the rank's memory and are merged at the next sync point, reached by a jump where the instruction is rewritten; trap: the same, but every atomic instruction traps (for measuring); serial: every atomic instruction runs team-wide, one at a time"),
+        Entry(name: "CAPE_EXCHANGE", defaultValue: "auto",
+              meaning: "auto: when every rank runs on one host, the sync points' data travels through memory the ranks share (segments up to 4 MiB), else through the proxies and MPI; proxy: always through the proxies (for measuring)"),
         Entry(name: "CAPE_PROFILE", defaultValue: "(unset)",
               meaning: "a path: rank 0 writes a per-region profile there at exit (time computing, tracking, encoding, exchanging and applying, bytes, dirty pages); `cape-profile` prints it and draws its chart"),
     ]
@@ -92,6 +96,10 @@ public struct Settings: Sendable, Equatable {
         if let v = env["CAPE_ATOMICS"], !v.isEmpty {
             guard let m = AtomicsMode(rawValue: v) else { throw .invalid(name: "CAPE_ATOMICS", value: v, expected: "local, trap or serial") }
             s.atomics = m
+        }
+        if let v = env["CAPE_EXCHANGE"], !v.isEmpty {
+            guard let m = ExchangeMode(rawValue: v) else { throw .invalid(name: "CAPE_EXCHANGE", value: v, expected: "auto or proxy") }
+            s.exchange = m
         }
         return s
     }

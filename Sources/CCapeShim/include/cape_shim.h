@@ -28,8 +28,10 @@ void cape_arena_init(void *base, size_t size);
 int cape_arena_owns(const void *p);
 
 /* ---- The region heap (regionheap.c): program allocations inside distributed regions. ---- */
-size_t cape_rheap_bytes(int ranks, int threads_per_rank, size_t window);
-int cape_rheap_init(void *at, int ranks, int threads_per_rank, size_t window, int rank);
+size_t cape_rheap_bytes(int ranks, int threads_per_rank, size_t window, size_t extra);
+int cape_rheap_init(void *at, int ranks, int threads_per_rank, size_t window, size_t extra, int rank);
+/* The `extra` read-write bytes that follow the slots' headers (TeamBlocks' area). */
+void *cape_rheap_extra(void);
 void cape_rheap_set_active(int on);
 int cape_rheap_active(void);
 int cape_rheap_owns(const void *p);
@@ -89,6 +91,9 @@ typedef struct cape_tracker_info {
 int cape_tracker_init(void *twins, size_t twin_bytes, void *scratch, size_t scratch_bytes);
 /* Marks [start, end) as runtime memory: never tracked. */
 void cape_tracker_exclude(uintptr_t start, uintptr_t end);
+/* Notes the anonymous memory there is before the program runs (the constructor calls it): runtime
+   memory, not tracked, except where it holds a writable segment of the program's. */
+void cape_tracker_note_startup(void);
 /* Records where the main thread's kernel start-up block (argc, argv, env, auxv) begins. */
 void cape_tracker_set_stack_limit(uintptr_t startup_block);
 /* Reads /proc/self/maps and selects the program's memory. entry_sp: the main stack from there up. */
