@@ -1094,9 +1094,12 @@ static void collect_pages(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t ca
     for (uintptr_t p = s; p < e; p += PAGE) mark_dirty(r, (p - r->start) / PAGE, p, 0);
 }
 
+/* The sync point's scan protects the pages again as it lists them: the encoder brings their shadow
+   up to date (Diff.Encoder.addRefreshing), so the next arming finds only the pages written after
+   this scan (the other ranks' diffs applied, the runtime's own writes) and copies just those. */
 static void uffd_collect(void) {
     uint64_t t0 = now_ns();
-    if (scan_inside_region(0, collect_pages) != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
+    if (scan_inside_region(PM_SCAN_WP_MATCHING_, collect_pages) != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
     stat_ns += now_ns() - t0;
 }
 

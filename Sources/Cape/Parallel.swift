@@ -269,7 +269,18 @@ enum Region {
             while r < count && ranges[r].end <= page { r += 1 }
             guard r < count, ranges[r].start <= page else { return }
             let lo = max(page, ranges[r].clip_start), hi = min(page + 4096, ranges[r].clip_end)
-            if lo < hi { enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: old + Int(lo - page), lo: lo, hi: hi) }
+            guard lo < hi else { return }
+            if usesUffd {
+                // The old content is the shadow: it takes the new content as the page is encoded,
+                // the whole page (the scan protected all of it again; a later region's clip of the
+                // stack may cover more of it).
+                let shadow = UnsafeMutableRawPointer(mutating: old)
+                enc.addRefreshing(current: UnsafeRawPointer(bitPattern: lo)!, old: shadow + Int(lo - page), lo: lo, hi: hi)
+                if lo > page { memcpy(shadow, UnsafeRawPointer(bitPattern: page)!, Int(lo - page)) }
+                if hi < page + 4096 { memcpy(shadow + Int(hi - page), UnsafeRawPointer(bitPattern: hi)!, Int(page + 4096 - hi)) }
+            } else {
+                enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: old + Int(lo - page), lo: lo, hi: hi)
+            }
         }
     }
 

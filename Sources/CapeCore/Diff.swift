@@ -59,6 +59,17 @@ public enum Diff {
         /// Compares [lo, hi) of the current memory with its old content and appends the changes.
         /// `lo` and `hi` must be 8-byte aligned; `old` points at the old content of `lo`.
         public mutating func add(current: UnsafeRawPointer, old: UnsafeRawPointer, lo: UInt, hi: UInt) {
+            add(current, UnsafeMutableRawPointer(mutating: old), lo: lo, hi: hi, refresh: false)
+        }
+
+        /// The same, and the old content becomes the current one (the changed words are written
+        /// back as they are encoded): the uffd tracker's shadow is then up to date without a copy
+        /// of the page at the next arming.
+        public mutating func addRefreshing(current: UnsafeRawPointer, old: UnsafeMutableRawPointer, lo: UInt, hi: UInt) {
+            add(current, old, lo: lo, hi: hi, refresh: true)
+        }
+
+        @inline(__always) private mutating func add(_ current: UnsafeRawPointer, _ old: UnsafeMutableRawPointer, lo: UInt, hi: UInt, refresh: Bool) {
             let n = Int(hi &- lo) / 8
             let cur = current.assumingMemoryBound(to: UInt64.self)
             let was = old.assumingMemoryBound(to: UInt64.self)
@@ -66,7 +77,7 @@ public enum Diff {
             // for every run that can start here, and the gap words that extend an open run.
             let worstRuns = n / (Diff.gapWords + 1) + n / Diff.maxRunWords + 2
             if !overflow && bytes + (n + Diff.gapWords) * 9 + worstRuns * (Diff.runHeaderBytes + 8) <= capacity {
-                addUnchecked(cur, was, lo: lo, n: n)
+                addUnchecked(cur, was, lo: lo, n: n, refresh: refresh)
                 return
             }
             var i = 0
@@ -86,6 +97,7 @@ public enum Diff {
                     begin(at: addr)
                 }
                 append(word: cur[i], mask: Diff.byteMask(x))
+                if refresh { was[i] = cur[i] }
                 lastChangedEnd = addr &+ 8
                 i += 1
             }
@@ -93,7 +105,7 @@ public enum Diff {
 
         /// The same encoding when the output is known to have room: unchanged words are skipped four
         /// at a time, and a stretch of changed words is copied without per-word checks.
-        @inline(__always) private mutating func addUnchecked(_ cur: UnsafePointer<UInt64>, _ was: UnsafePointer<UInt64>, lo: UInt, n: Int) {
+        @inline(__always) private mutating func addUnchecked(_ cur: UnsafePointer<UInt64>, _ was: UnsafeMutablePointer<UInt64>, lo: UInt, n: Int, refresh: Bool) {
             var i = 0
             while i < n {
                 while i &+ 4 <= n && ((cur[i] ^ was[i]) | (cur[i &+ 1] ^ was[i &+ 1]) | (cur[i &+ 2] ^ was[i &+ 2]) | (cur[i &+ 3] ^ was[i &+ 3])) == 0 {
@@ -119,6 +131,7 @@ public enum Diff {
                         start(at: lo &+ UInt(i &* 8))
                     }
                     put(cur[i], Diff.byteMask(x))
+                    if refresh { was[i] = cur[i] }
                     i &+= 1
                     if i >= n { break }
                     x = cur[i] ^ was[i]

@@ -34,6 +34,29 @@ struct DiffTests {
         #expect(p.encode(into: out).bytes == 0)
     }
 
+    @Test("encoding while refreshing writes the same bytes and leaves the old content equal to the current, on both paths")
+    func refreshing() {
+        var rng = SystemRandomNumberGenerator()
+        for trial in 0..<40 {
+            let p = Page()
+            for _ in 0..<Int.random(in: 1...300, using: &rng) {
+                p.cur.storeBytes(of: UInt8.random(in: 1...255, using: &rng), toByteOffset: Int.random(in: 0..<4096, using: &rng), as: UInt8.self)
+            }
+            let plain = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+            let fresh = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+            let (n, _) = p.encode(into: plain)
+            let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: Diff.maxRunWords)
+            // Every other trial with just the room the diff needs: the checked path.
+            var enc = Diff.Encoder(out: fresh, capacity: trial % 2 == 0 ? 1 << 20 : n + 64, maskScratch: mask)
+            enc.addRefreshing(current: p.cur, old: p.old, lo: p.address, hi: p.address + 4096)
+            enc.close()
+            #expect(!enc.overflow)
+            #expect(enc.bytes == n)
+            #expect(memcmp(plain, fresh, n) == 0)
+            #expect(memcmp(p.old, p.cur, 4096) == 0)
+        }
+    }
+
     @Test("the unchecked path (room to spare) and the checked path (little room) write the same bytes")
     func fastAndCheckedAgree() {
         var rng = SystemRandomNumberGenerator()
