@@ -32,9 +32,13 @@
 
 #define CAPE_CHANNEL_CONTROL 16384u
 #define CAPE_CHANNEL_SLOTS 66u /* the sequential main thread, then one per local thread */
-/* Data bytes at the start of the channel that stay committed between exchanges (both sides
-   commit them at start; the program releases what an exchange used beyond them). */
+/* Data bytes at the start of the channel that stay committed between exchanges (the program
+   releases what an exchange used beyond them). */
 #define CAPE_CHANNEL_KEEP (64u << 20)
+/* Data bytes both sides commit at start: what a barrier's or small region's exchange uses. More
+   would cost start-up time (all 64 MiB of KEEP took some 40 ms per rank here, most of a trivial
+   job's start); the rest is committed by its first use. */
+#define CAPE_CHANNEL_PREFAULT (1u << 20)
 #define CAPE_CHANNEL_MAGIC 0x43415045u /* "CAPE" */
 
 enum cape_op {

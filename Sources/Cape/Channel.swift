@@ -33,9 +33,9 @@ final class Channel {
         control.pointee.version = 1
         control.pointee.capacity = UInt64(capacity)
         cape_tracker_exclude(UInt(bitPattern: p), UInt(bitPattern: p) + UInt(bytes))
-        // What trim keeps is committed once, at start: encoding and receiving into fresh shared
-        // pages costs a fault per page (a few ms per 10 MB exchanged).
-        cape_channel_populate(p, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(min(Int(CAPE_CHANNEL_KEEP), capacity)))
+        // What a small exchange uses is committed at start; the rest of what trim keeps on its first
+        // use (a fault per page then: a few ms per 10 MB exchanged, once).
+        cape_channel_populate(p, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(min(Int(CAPE_CHANNEL_PREFAULT), capacity)))
     }
 
     /// Starts cape-proxy with the launcher's environment, our channel and our pid.

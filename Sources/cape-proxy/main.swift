@@ -60,7 +60,7 @@ cape_die_with_parent()
 if getppid() != appPid { exit(1) }
 
 guard let base = cape_map_channel(fd, size) else { fail("cape-proxy cannot map the channel (\(String(cString: strerror(errno))))") }
-cape_channel_populate(base, min(size, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(CAPE_CHANNEL_KEEP)))
+cape_channel_populate(base, min(size, UInt64(CAPE_CHANNEL_CONTROL) + UInt64(CAPE_CHANNEL_PREFAULT)))
 let control = base.assumingMemoryBound(to: cape_channel_t.self)
 // If the program dies first, the parent-death handler also removes the program's private directory
 // for the files of sequential code (written into the channel once the program has made it). When
