@@ -107,6 +107,15 @@ struct SettingsTests {
         }
     }
 
+    @Test("the exchange's path")
+    func exchangePath() throws {
+        #expect(try Settings.parse([:]).exchange == .auto)
+        #expect(try Settings.parse(["CAPE_EXCHANGE": "proxy"]).exchange == .proxy)
+        #expect(throws: Settings.Problem.invalid(name: "CAPE_EXCHANGE", value: "shm", expected: "auto or proxy")) {
+            try Settings.parse(["CAPE_EXCHANGE": "shm"])
+        }
+    }
+
     @Test("the README documents every setting of the table")
     func readme() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -49,8 +49,10 @@ struct CapeConfiguration: Sendable, CustomStringConvertible, Hashable {
     var threadsPerRank: Int
     /// CAPE_TRACKER, or nil for the default (auto).
     var tracker: String?
+    /// CAPE_EXCHANGE, or nil for the default (auto: through shared memory on one host).
+    var exchange: String?
 
-    init(ranks: Int, hosts: Int = 1, threadsPerRank: Int, tracker: String? = nil) {
+    init(ranks: Int, hosts: Int = 1, threadsPerRank: Int, tracker: String? = nil, exchange: String? = nil) {
         // Uneven shapes would make the host a rank lands on depend on hydra's placement rules,
         // and the host names run out after Z.
         precondition(ranks >= 1 && hosts >= 1 && hosts <= 26 && ranks % hosts == 0,
@@ -59,6 +61,7 @@ struct CapeConfiguration: Sendable, CustomStringConvertible, Hashable {
         self.hosts = hosts
         self.threadsPerRank = threadsPerRank
         self.tracker = tracker
+        self.exchange = exchange
     }
 
     var ranksPerHost: Int { ranks / hosts }
@@ -68,6 +71,7 @@ struct CapeConfiguration: Sendable, CustomStringConvertible, Hashable {
             ? "\(hosts) hosts x \(ranksPerHost) rank\(ranksPerHost == 1 ? "" : "s")"
             : "mpiexec -n \(ranks)"
         return shape + ", CAPE_THREADS_PER_RANK=\(threadsPerRank)" + (tracker.map { ", CAPE_TRACKER=\($0)" } ?? "")
+            + (exchange.map { ", CAPE_EXCHANGE=\($0)" } ?? "")
     }
 }
 
@@ -298,6 +302,7 @@ enum Harness {
         let (launcher, prefix) = mpiexecCommand()
         var extra = extraEnvironment
         if let t = configuration.tracker, extra["CAPE_TRACKER"] == nil { extra["CAPE_TRACKER"] = t }
+        if let x = configuration.exchange, extra["CAPE_EXCHANGE"] == nil { extra["CAPE_EXCHANGE"] = x }
         let env = capeEnvironment(library: library, threadsPerRank: configuration.threadsPerRank,
                                   verify: verify, extra: extra)
         let shape = mpiexecArguments(ranks: configuration.ranks, hosts: configuration.hosts)
