@@ -19,19 +19,14 @@ public enum Diff {
         runHeaderBytes + words * 8 + ((words + 7) & ~7)
     }
 
-    /// Mask of the bytes that differ in `x` (= new ^ old): bit i for byte i.
+    /// Mask of the bytes that differ in `x` (= new ^ old): bit i for byte i. Branch-free: the high
+    /// bit of each byte of `t` says whether the byte is nonzero (no carry crosses a byte), and the
+    /// multiplication gathers the eight high bits into the top byte (their products land on distinct
+    /// bits, so nothing carries). A loop over the bytes cost most of encoding numeric data whose
+    /// sign and exponent bytes stay the same (ADI at n = 12: 3.8 us a page).
     @inline(__always) public static func byteMask(_ x: UInt64) -> UInt8 {
-        // No zero byte at all: every byte changed (the common case for numeric data).
-        let lows: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        if (x &- lows) & ~x & highs == 0 { return 0xFF }
-        var m: UInt8 = 0
-        var v = x
-        for i in 0..<8 {
-            if v & 0xFF != 0 { m |= UInt8(1) << UInt8(i) }
-            v >>= 8
-        }
-        return m
+        let t = (x | ((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F)) & 0x8080_8080_8080_8080
+        return UInt8(truncatingIfNeeded: ((t >> 7) &* 0x0102_0408_1020_4080) >> 56)
     }
 
     /// Whether every byte of the eight words at `cur` differs from the eight at `was`.

@@ -34,6 +34,29 @@ struct DiffTests {
         #expect(p.encode(into: out).bytes == 0)
     }
 
+    @Test("the byte mask names exactly the nonzero bytes")
+    func byteMask() {
+        func slow(_ x: UInt64) -> UInt8 {
+            var m: UInt8 = 0
+            for i in 0..<8 where (x >> UInt64(8 * i)) & 0xFF != 0 { m |= UInt8(1) << UInt8(i) }
+            return m
+        }
+        var rng = SystemRandomNumberGenerator()
+        for pattern in 0..<256 {
+            // Every set of nonzero bytes, with random nonzero values and the extremes 0x01, 0x80, 0xFF.
+            for fill in [UInt64(0x01), 0x7F, 0x80, 0xFF, UInt64.random(in: 1...255, using: &rng)] {
+                var x: UInt64 = 0
+                for i in 0..<8 where pattern & (1 << i) != 0 { x |= fill << UInt64(8 * i) }
+                #expect(Diff.byteMask(x) == UInt8(pattern), "x = \(String(x, radix: 16))")
+                #expect(Diff.byteMask(x) == slow(x))
+            }
+        }
+        for _ in 0..<10_000 {
+            let x = rng.next() & rng.next()
+            #expect(Diff.byteMask(x) == slow(x))
+        }
+    }
+
     @Test("encoding while refreshing writes the same bytes and leaves the old content equal to the current, on both paths")
     func refreshing() {
         var rng = SystemRandomNumberGenerator()
