@@ -426,6 +426,37 @@ static char path_class(const char *path) {
     return path[0] ? 'f' : 'a';
 }
 
+/* Reads /proc/self/maps as text and calls fn for every mapping, until fn returns nonzero (that
+   value is returned). -1 when the file cannot be read, -2 when it does not fit the buffer. */
+typedef int (*maps_line_fn)(uintptr_t s, uintptr_t e, const char perms[4], const char *path, void *arg);
+static int each_maps_line(maps_line_fn fn, void *arg) {
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len);
+        if (n <= 0) break;
+        len += (size_t)n;
+        if (len >= sizeof maps_buf - 1) { close(fd); return -2; }
+    }
+    close(fd);
+    maps_buf[len] = 0;
+    for (char *line = maps_buf; *line;) {
+        char *nl = strchr(line, '\n');
+        if (nl) *nl = 0;
+        uintptr_t s, e;
+        char perms[5] = {0};
+        const char *path;
+        if (parse_maps_line(line, &s, &e, perms, &path)) {
+            int rc = fn(s, e, perms, path, arg);
+            if (rc != 0) return rc;
+        }
+        if (!nl) break;
+        line = nl + 1;
+    }
+    return 0;
+}
+
 /* Anonymous memory that was there before the program ran is ld.so's and the libraries' own (link
    maps, TLS blocks, a runtime library's bss past its file): runtime state, the same on every rank
    or never written again. Tracking it cost two scans per small mapping at every sync point (6 of
@@ -450,43 +481,30 @@ static int note_program_segments(struct dl_phdr_info *info, size_t size, void *a
     return 0;
 }
 
+/* One mapping at start: [s, e) minus the program's segments becomes start-up runtime memory. */
+static int note_startup_mapping(uintptr_t s, uintptr_t e, const char perms[4], const char *path, void *arg) {
+    (void)arg;
+    if (perms[1] != 'w' || perms[3] != 'p' || path_class(path) != 'a') return 0;
+    uintptr_t cur = s;
+    for (uint32_t i = 0; i <= nprogram_seg && cur < e && nstartup < MAX_STARTUP; i++) {
+        uintptr_t ps = i < nprogram_seg ? program_seg[i].start : e, pe = i < nprogram_seg ? program_seg[i].end : e;
+        if (pe <= cur || (ps >= e && i < nprogram_seg)) continue;
+        if (ps > cur) {
+            startup_anon[nstartup].start = cur;
+            startup_anon[nstartup].end = ps < e ? ps : e;
+            nstartup++;
+        }
+        if (pe > cur) cur = pe;
+    }
+    return 0;
+}
+
 void cape_tracker_note_startup(void) {
     nprogram_seg = 0;
     dl_iterate_phdr(note_program_segments, NULL);
     qsort(program_seg, nprogram_seg, sizeof program_seg[0], cmp_hole);
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len);
-        if (n <= 0) break;
-        len += (size_t)n;
-        if (len >= sizeof maps_buf - 1) { close(fd); return; }   /* too many mappings: track them all */
-    }
-    close(fd);
-    maps_buf[len] = 0;
-    for (char *line = maps_buf; *line;) {
-        char *nl = strchr(line, '\n');
-        if (nl) *nl = 0;
-        uintptr_t s, e;
-        char perms[5] = {0};
-        const char *path;
-        if (parse_maps_line(line, &s, &e, perms, &path) && perms[1] == 'w' && perms[3] == 'p' && path_class(path) == 'a') {
-            uintptr_t cur = s;   /* [s, e) minus the program's segments */
-            for (uint32_t i = 0; i <= nprogram_seg && cur < e && nstartup < MAX_STARTUP; i++) {
-                uintptr_t ps = i < nprogram_seg ? program_seg[i].start : e, pe = i < nprogram_seg ? program_seg[i].end : e;
-                if (pe <= cur || (ps >= e && i < nprogram_seg)) continue;
-                if (ps > cur) {
-                    startup_anon[nstartup].start = cur;
-                    startup_anon[nstartup].end = ps < e ? ps : e;
-                    nstartup++;
-                }
-                if (pe > cur) cur = pe;
-            }
-        }
-        if (!nl) break;
-        line = nl + 1;
-    }
+    /* Unreadable or too many mappings: nothing is noted, and all of them are tracked. */
+    if (each_maps_line(note_startup_mapping, NULL) != 0) nstartup = 0;
 }
 
 /* One mapping: tracked if it is a writable private mapping of the program's. Returns -1 on error,
@@ -512,6 +530,10 @@ static int consider(uintptr_t s, uintptr_t e, const char perms[4], char cls, uin
     default: rc = add_tracked(s, e, prot, cls == 'f' ? CAPE_RANGE_DATA : CAPE_RANGE_ANON); break;
     }
     return rc != 0 ? -1 : range_edits != before;
+}
+
+static int consider_line(uintptr_t s, uintptr_t e, const char perms[4], const char *path, void *entry_sp) {
+    return consider(s, e, perms, path_class(path), *(const uintptr_t *)entry_sp) < 0 ? -3 : 0;
 }
 
 /* Linux >= 6.11 answers PROCMAP_QUERY on /proc/self/maps: the writable mappings one by one, in
@@ -581,11 +603,10 @@ static int replay(uintptr_t entry_sp, int verify) {
 
 /* The ranges of the last scan stand: the mappings were confirmed unchanged and the region's entry
    is the same (a barrier, or the next region from the same frame), so they are kept, and with the
-   uffd backend so are the per-page state words, which the reset cleared page by page. */
+   uffd backend so are the per-page state words, which the reset clears page by page. */
 static uintptr_t ranges_sp;
 static int ranges_kept_valid;
 static cape_tracker_info_t kept_info;
-static int states_clean;
 
 /* 2: the ranges of the last scan stand; 1: scanned; 0: the kernel has no PROCMAP_QUERY (or a name
    was too long): read the text instead. */
@@ -650,40 +671,22 @@ static int scan_by_query(uintptr_t entry_sp, int *failed) {
 int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     int failed;
     int how = scan_by_query(entry_sp, &failed);
-    if (how == 2 && backend == CAPE_TRACKER_UFFD && states_clean && dirty_count == 0) {
-        dirty_count = 0;
+    /* uffd: only a dirty page's state word is ever set, and it is counted in dirty_count; the reset
+       clears those words before it zeroes the count. */
+    if (how == 2 && backend == CAPE_TRACKER_UFFD && dirty_count == 0) {
         if (info) *info = kept_info;
         return 0;
     }
     ranges_kept_valid = 0;
-    states_clean = 0;
     if (how) {
         if (failed) return -1;
     } else {
         nranges = 0;
         collect_holes();
-        int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-        if (fd < 0) { snprintf(err, sizeof err, "cannot read /proc/self/maps"); return -1; }
-        size_t len = 0;
-        for (;;) {
-            ssize_t n = read(fd, maps_buf + len, sizeof maps_buf - 1 - len);
-            if (n <= 0) break;
-            len += (size_t)n;
-            if (len >= sizeof maps_buf - 1) { close(fd); snprintf(err, sizeof err, "/proc/self/maps is too large"); return -1; }
-        }
-        close(fd);
-        maps_buf[len] = 0;
-        char *line = maps_buf;
-        while (*line) {
-            char *nl = strchr(line, '\n');
-            if (nl) *nl = 0;
-            uintptr_t s, e;
-            char perms[5] = {0};
-            const char *path;
-            if (parse_maps_line(line, &s, &e, perms, &path) && consider(s, e, perms, path_class(path), entry_sp) < 0) return -1;
-            if (!nl) break;
-            line = nl + 1;
-        }
+        int rc = each_maps_line(consider_line, &entry_sp);
+        if (rc == -1) { snprintf(err, sizeof err, "cannot read /proc/self/maps"); return -1; }
+        if (rc == -2) { snprintf(err, sizeof err, "/proc/self/maps is too large"); return -1; }
+        if (rc != 0) return -1;
     }
     uint64_t bytes = 0;
     for (uint32_t i = 0; i < nranges; i++) bytes += ranges[i].clip_end - ranges[i].clip_start;
@@ -1177,7 +1180,6 @@ static void uffd_reset(void) {
         *state = 0;
     }
     scanned_any = 0;
-    states_clean = 1;
     stat_ns += now_ns() - t0;
 }
 

@@ -27,11 +27,24 @@ enum HostExchange {
         let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         // Ranks and their threads against the cores: where some wait for a core, a spinning
         // waiter takes it from the rank it waits for. Where each has one, a spin of about 200 us
-        // (a pause is 14 ns here) outlasts the usual lag between ranks; a futex sleep and wake-up
-        // instead added some 40 us to each of NAS SP's 88,000 barriers (class S: 5.7-8.1 s
-        // against 3.1-3.7 s with the longer spin).
-        spins = Runtime.capacities.reduce(0, +) <= cores ? 15_000 : 50
+        // outlasts the usual lag between ranks; a futex sleep and wake-up instead added some 40 us
+        // to each of NAS SP's 88,000 barriers (class S: 5.7-8.1 s against 3.1-3.7 s with the
+        // longer spin). A pause takes 14 ns here and ten times that on other x86 cores: the spin
+        // is counted in pauses measured once.
+        spins = Runtime.capacities.reduce(0, +) <= cores ? Int32(clamping: 200_000 / max(1, pauseNanoseconds())) : 50
         usable = true
+    }
+
+    /// The fastest of five short timings, so that a preemption does not shorten the spin.
+    private static func pauseNanoseconds() -> Int {
+        let n = 2_000
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let t0 = wtime()
+            for _ in 0..<n { cape_cpu_relax() }
+            best = min(best, wtime() - t0)
+        }
+        return Int(best * 1e9) / n
     }
 
     /// Exchanges the segment of `ownBytes` at `buffer` (the channel's data area) with every other

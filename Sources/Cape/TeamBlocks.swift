@@ -45,7 +45,7 @@ enum TeamBlocks {
             return
         }
         guard let p = mmap(nil, areaBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0), p != MAP_FAILED else {
-            fatal("cannot reserve \(areaBytes >> 20) MiB for worksharing constructs' shared memory: \(errnoText())")
+            fatal("cannot reserve \(areaBytes >> 10) KiB for worksharing constructs' shared memory: \(errnoText())")
         }
         area = p
     }
@@ -82,7 +82,7 @@ enum TeamBlocks {
             let end = start + (size + 63) / 64 * 64
             if end > areaBytes {
                 fatalEverywhere("the scans, lastprivate(conditional:) and task reductions of worksharing constructs in one region used more than "
-                    + "\(areaBytes >> 20) MiB of shared memory (end the region more often)")
+                    + "\(areaBytes >> 10) KiB of shared memory (end the region more often)")
             }
             c.pointee.offset = end
             var high = cape_load_acquire_u64(highWater)

@@ -29,18 +29,6 @@ public enum Diff {
         return UInt8(truncatingIfNeeded: ((t >> 7) &* 0x0102_0408_1020_4080) >> 56)
     }
 
-    /// Whether every byte of the eight words at `cur` differs from the eight at `was`.
-    @inline(__always) static func allBytesChanged(_ cur: UnsafePointer<UInt64>, _ was: UnsafePointer<UInt64>) -> Bool {
-        let lows: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        var zeroByte: UInt64 = 0
-        for k in 0..<8 {
-            let x = cur[k] ^ was[k]
-            zeroByte |= (x &- lows) & ~x & highs
-        }
-        return zeroByte == 0
-    }
-
     /// Writes runs into an output buffer. Pages must be fed in increasing address order.
     public struct Encoder {
         public let out: UnsafeMutableRawPointer
@@ -137,19 +125,9 @@ public enum Diff {
                         close()
                         start(at: lo &+ UInt(i &* 8))
                     }
-                    if i &+ 8 <= n && runWords &+ 8 <= Diff.maxRunWords && Diff.allBytesChanged(cur + i, was + i) {
-                        // Numeric data: eight words whose every byte changed, copied as a block.
-                        for k in 0..<8 { out.storeBytes(of: cur[i &+ k], toByteOffset: bytes &+ k &* 8, as: UInt64.self) }
-                        UnsafeMutableRawPointer(mask + runWords).storeBytes(of: UInt64.max, as: UInt64.self)
-                        if refresh { for k in 0..<8 { was[i &+ k] = cur[i &+ k] } }
-                        runWords &+= 8
-                        bytes &+= 64
-                        i &+= 8
-                    } else {
-                        put(cur[i], Diff.byteMask(x))
-                        if refresh { was[i] = cur[i] }
-                        i &+= 1
-                    }
+                    put(cur[i], Diff.byteMask(x))
+                    if refresh { was[i] = cur[i] }
+                    i &+= 1
                     if i >= n { break }
                     x = cur[i] ^ was[i]
                 } while x != 0
