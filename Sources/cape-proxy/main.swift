@@ -55,6 +55,9 @@ else {
     fail("cape-proxy is started by libcape.so, not by hand (run your program with LD_PRELOAD=libcape.so mpiexec ...)")
 }
 
+/// The program's pid, for code outside this file (a guard's binding is not a global).
+let programPid = appPid
+
 // Die with the program: a killed rank must not leave its proxy behind.
 cape_die_with_parent()
 if getppid() != appPid { exit(1) }
@@ -387,6 +390,8 @@ func share(fd: Int32, bytes: Int, serves: Bool) {
 }
 
 var lastMain: UInt32 = 0
+/// The program waits for the answer to a request being handled.
+var handling = false
 var initialized = false
 /// Rank 0's proxy of a job on several hosts: the current poll period (50 us after a request,
 /// doubling to 4 ms). Elsewhere: how soon to look for an answer on its way.
@@ -419,7 +424,9 @@ while true {
     if main != lastMain {
         lastMain = main
         worked = true
+        handling = true
         handle(control.pointee.op)
+        handling = false
     }
     if multiHost {
         if serving {
@@ -481,6 +488,7 @@ func handle(_ op: UInt32) {
         if !initialized {
             var provided: Int32 = 0
             MPI_Init_thread(nil, nil, Int32(MPI_THREAD_SINGLE), &provided)
+            _ = cape_mpi_set_error_handler()
             MPI_Comm_rank(world, &rank)
             MPI_Comm_size(world, &worldSize)
             cape_name_rank(rank)
@@ -526,14 +534,10 @@ func handle(_ op: UInt32) {
         respond(outLen: 0)
         exit(0)
     case UInt32(CAPE_OP_ABORT.rawValue):
-        if control.pointee.arg1 != 0 {
-            // The program's own exit status: MPI's report of an abort would be the only output.
-            let null = open("/dev/null", O_WRONLY)
-            if null >= 0 { dup2(null, 2) }
-        }
-        MPI_Abort(world, Int32(truncatingIfNeeded: control.pointee.arg0))
-        exit(1)
+        // Quiet: the program's own exit status, where MPI's report of an abort would be the only output.
+        abortJob()
     default:
         respond(status: 1, outLen: 0, message: "unknown request \(op)")
     }
 }
+
