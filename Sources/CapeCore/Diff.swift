@@ -29,6 +29,17 @@ public enum Diff {
         return UInt8(truncatingIfNeeded: ((t >> 7) &* 0x0102_0408_1020_4080) >> 56)
     }
 
+    /// The inverse of byteMask: byte i of the result is 0xFF where bit i of `m` is set. The eight
+    /// bits are spread to one per byte in three shift-and-mask steps; multiplying by 0xFF then fills
+    /// each byte (a byte holds 0 or 1, so nothing carries).
+    @inline(__always) public static func wordMask(_ m: UInt8) -> UInt64 {
+        var v = UInt64(m)
+        v = (v | (v << 28)) & 0x0000_000F_0000_000F
+        v = (v | (v << 14)) & 0x0003_0003_0003_0003
+        v = (v | (v << 7)) & 0x0101_0101_0101_0101
+        return v &* 0xFF
+    }
+
     /// Writes runs into an output buffer. Pages must be fed in increasing address order.
     public struct Encoder {
         public let out: UnsafeMutableRawPointer
@@ -255,14 +266,21 @@ public enum Diff {
                 i = j
                 continue
             }
+            // A word with some bytes changed is blended: numeric data changes its low bytes and keeps
+            // its sign and exponent, and a loop over those bytes made applying ADI's diffs at n = 12
+            // cost as much as computing them. The unchanged bytes are rewritten with what they hold:
+            // nothing else writes the program's memory while diffs are applied.
             let end = min(i &+ 8, run.words)
             while i < end {
                 let m = run.mask[i]
-                if m == 0xFF {
-                    target.storeBytes(of: src.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self), toByteOffset: i * 8, as: UInt64.self)
-                } else if m != 0 {
-                    for b in 0..<8 where m & (UInt8(1) << UInt8(b)) != 0 {
-                        target.storeBytes(of: src.load(fromByteOffset: i * 8 + b, as: UInt8.self), toByteOffset: i * 8 + b, as: UInt8.self)
+                if m != 0 {
+                    let v = src.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
+                    if m == 0xFF {
+                        target.storeBytes(of: v, toByteOffset: i * 8, as: UInt64.self)
+                    } else {
+                        let keep = ~Diff.wordMask(m)
+                        let d = target.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
+                        target.storeBytes(of: (d & keep) | (v & ~keep), toByteOffset: i * 8, as: UInt64.self)
                     }
                 }
                 i &+= 1

@@ -57,6 +57,46 @@ struct DiffTests {
         }
     }
 
+    @Test("the word mask sets exactly the bytes the byte mask names")
+    func wordMask() {
+        for m in 0..<256 {
+            var slow: UInt64 = 0
+            for i in 0..<8 where m & (1 << i) != 0 { slow |= UInt64(0xFF) << UInt64(8 * i) }
+            #expect(Diff.wordMask(UInt8(m)) == slow, "mask \(m)")
+            #expect(Diff.byteMask(Diff.wordMask(UInt8(m))) == UInt8(m))
+        }
+    }
+
+    @Test("applying changes only the bytes a run names, whatever the target holds elsewhere")
+    func applyLeavesUnnamedBytes() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let p = Page()
+            let o = p.old.assumingMemoryBound(to: UInt8.self), c = p.cur.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<p.bytes { o[i] = UInt8.random(in: 0...255, using: &rng); c[i] = o[i] }
+            // Changes of every density: single bytes, partial words, whole words and long stretches.
+            for _ in 0..<Int.random(in: 1...400, using: &rng) {
+                let at = Int.random(in: 0..<p.bytes, using: &rng)
+                let len = [1, 1, 3, 8, 64, 700][Int.random(in: 0..<6, using: &rng)]
+                for i in at..<min(p.bytes, at + len) where Bool.random(using: &rng) || len > 8 { c[i] = c[i] &+ 1 }
+            }
+            let out = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 8)
+            defer { out.deallocate() }
+            let n = p.encode(into: out).bytes
+            // A target whose unchanged bytes differ from `old`: they must survive as they are.
+            let target = UnsafeMutableRawPointer.allocate(byteCount: p.bytes, alignment: 4096)
+            defer { target.deallocate() }
+            let t = target.assumingMemoryBound(to: UInt8.self)
+            var expected = [UInt8](repeating: 0, count: p.bytes)
+            for i in 0..<p.bytes {
+                t[i] = UInt8.random(in: 0...255, using: &rng)
+                expected[i] = c[i] != o[i] ? c[i] : t[i]
+            }
+            for run in Diff.Runs(out, bytes: n) { Diff.apply(run, to: target + Int(run.address - p.address)) }
+            #expect((0..<p.bytes).allSatisfy { t[$0] == expected[$0] })
+        }
+    }
+
     @Test("encoding while refreshing writes the same bytes and leaves the old content equal to the current, on both paths")
     func refreshing() {
         var rng = SystemRandomNumberGenerator()
