@@ -352,8 +352,11 @@ enum Region {
                 if Runtime.settings.races == .error {
                     fatalEverywhere(what + " (CAPE_RACES=error; protect the writes with atomic, critical or a reduction)")
                 }
-                if Runtime.rank == 0 {
-                    cape_write_err("cape: warning: \(what); the value of the highest-numbered thread is kept (set CAPE_RACES=error to stop instead)\n")
+                // Once per place for the job: a race in a time-step loop would print a line per step
+                // (NAS CG's shared `k` printed 16 at class S).
+                if Runtime.rank == 0, reportedRaces.insert(RacePlace(fn: fn, address: c.address)).inserted {
+                    cape_write_err("cape: warning: \(what); the value of the highest-numbered thread is kept, "
+                        + "and later races there are not reported (set CAPE_RACES=error to stop instead)\n")
                 }
             }
         }
@@ -362,6 +365,10 @@ enum Region {
             Diff.applyInPlace(s.payload, bytes: s.diffBytes)
         }
     }
+
+    /// Where a race was found: the region's function and the first byte the ranks disagree on.
+    private struct RacePlace: Hashable { let fn: UInt; let address: UInt }
+    private nonisolated(unsafe) static var reportedRaces = Set<RacePlace>()
 
     /// The uffd tracker leaves memory write-protected outside regions (the mprotect tracker does not).
     private static let usesUffd = cape_tracker_backend() == Int32(CAPE_TRACKER_UFFD.rawValue)

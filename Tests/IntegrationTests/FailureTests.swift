@@ -52,7 +52,7 @@ struct FailureTests {
         try expectFailure("race", message: "wrote different values to `shared_value`", extra: ["CAPE_RACES": "error"])
     }
 
-    @Test("by default a race is warned about once, naming it, and the highest thread's value is kept")
+    @Test("by default a race is warned about once for its place over three regions, naming it, and the highest thread's value is kept")
     func raceWarning() throws {
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
