@@ -298,18 +298,19 @@ enum Region {
         Segment.writeHeader(channel.data, rank: Runtime.rank, totalBytes: total, fingerprint: f, runCount: runs, hash: hash,
                             logBytes: SectionLog.appended, diffBytes: diffBytes, outBytes: outBytes, errBytes: errBytes)
         let x0 = Profile.now()
-        let received: Int
-        if HostExchange.usable, let n = HostExchange.exchange(channel.data, ownBytes: total, capacity: channel.capacity) {
-            received = n
+        let buffers: [(UnsafeRawPointer, Int)]
+        if HostExchange.usable, let b = HostExchange.exchange(channel.data, ownBytes: total) {
+            buffers = b
         } else {
-            received = channel.call(CAPE_OP_EXCHANGE, len: total).outLen
+            buffers = [(UnsafeRawPointer(channel.data), channel.call(CAPE_OP_EXCHANGE, len: total).outLen)]
         }
+        let received = buffers.reduce(0) { $0 + $1.1 }
         Profile.exchanged(since: x0, received: received - total)
         let a0 = Profile.now()
         defer { Profile.applied(since: a0) }
         let segments: [Segment.View]
         do {
-            segments = try Segment.parse(UnsafeRawPointer(channel.data), bytes: received, ranks: Runtime.size)
+            segments = try Segment.parse(buffers, ranks: Runtime.size)
         } catch {
             fatal("the exchange after region #\(seq) returned malformed data (\(error)); please report this")
         }
@@ -333,7 +334,7 @@ enum Region {
             // An idle rank learns only from the others' segments whether this was the region's end.
             RegionHeap.afterApply(segments, regionEnd: kind != .barrier && kind != .idle)
         }
-        channel.trim(used: received)
+        channel.trim(used: buffers[0].1)
         return segments
     }
 

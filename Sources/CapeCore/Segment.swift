@@ -129,20 +129,31 @@ public enum Segment {
 
     /// Splits an exchange buffer into one segment per rank, indexed by rank.
     public static func parse(_ buffer: UnsafeRawPointer, bytes: Int, ranks: Int) throws(ParseError) -> [View] {
+        try parse([(buffer, bytes)], ranks: ranks)
+    }
+
+    /// The same over several buffers (the exchange on one host leaves the other ranks' segments
+    /// where they posted them), each holding whole segments; offsets in errors count from the
+    /// first buffer's start as if the buffers were one.
+    public static func parse(_ buffers: [(UnsafeRawPointer, Int)], ranks: Int) throws(ParseError) -> [View] {
         var out = [View?](repeating: nil, count: ranks)
-        var off = 0
         var found = 0
-        while off < bytes {
-            let p = buffer + off
-            guard bytes - off >= headerBytes, p.loadUnaligned(as: UInt32.self) == magic else { throw .badMagic(offset: off) }
-            let v = View(base: p)
-            guard v.totalBytes >= headerBytes, v.totalBytes <= bytes - off, v.rank < ranks, out[v.rank] == nil,
-                  v.diffBytes + v.outBytes + v.errBytes <= v.payloadBytes else {
-                throw .badLength(offset: off)
+        var before = 0
+        for (buffer, bytes) in buffers {
+            var off = 0
+            while off < bytes {
+                let p = buffer + off
+                guard bytes - off >= headerBytes, p.loadUnaligned(as: UInt32.self) == magic else { throw .badMagic(offset: before + off) }
+                let v = View(base: p)
+                guard v.totalBytes >= headerBytes, v.totalBytes <= bytes - off, v.rank < ranks, out[v.rank] == nil,
+                      v.diffBytes + v.outBytes + v.errBytes <= v.payloadBytes else {
+                    throw .badLength(offset: before + off)
+                }
+                out[v.rank] = v
+                found += 1
+                off += v.totalBytes
             }
-            out[v.rank] = v
-            found += 1
-            off += v.totalBytes
+            before += bytes
         }
         guard found == ranks else { throw .wrongCount(found: found, expected: ranks) }
         return out.map { $0! }

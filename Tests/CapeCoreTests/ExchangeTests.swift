@@ -149,6 +149,28 @@ struct SegmentTests {
         #expect(throws: Segment.ParseError.self) { try Segment.parse(UnsafeRawPointer(buf), bytes: 200, ranks: 2) }
     }
 
+    @Test("segments left in separate buffers parse back by rank; a rank twice or a short buffer is refused")
+    func parseBuffers() throws {
+        let a = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
+        let b = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
+        let c = UnsafeMutableRawPointer.allocate(byteCount: 4096, alignment: 8)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        let f = Fingerprint(kind: 2, seq: 3, fn: 0x99)
+        Segment.writeHeader(a, rank: 2, totalBytes: 128 + 8, fingerprint: f, diffBytes: 8)
+        Segment.writeHeader(b, rank: 0, totalBytes: 128, fingerprint: f)
+        Segment.writeHeader(c, rank: 1, totalBytes: 128 + 24, fingerprint: f, outBytes: 24)
+        let v = try Segment.parse([(UnsafeRawPointer(a), 136), (UnsafeRawPointer(b), 128), (UnsafeRawPointer(c), 152)], ranks: 3)
+        #expect(v.map(\.rank) == [0, 1, 2])
+        #expect(v[0].base == UnsafeRawPointer(b) && v[1].base == UnsafeRawPointer(c) && v[2].base == UnsafeRawPointer(a))
+        #expect(v[2].diffBytes == 8 && v[1].outBytes == 24)
+        #expect(throws: Segment.ParseError.badLength(offset: 136)) {
+            try Segment.parse([(UnsafeRawPointer(a), 136), (UnsafeRawPointer(a), 136)], ranks: 3)
+        }
+        #expect(throws: Segment.ParseError.badLength(offset: 136)) {
+            try Segment.parse([(UnsafeRawPointer(a), 136), (UnsafeRawPointer(c), 140)], ranks: 3)
+        }
+    }
+
     @Test("fingerprint differences are named")
     func differences() {
         let a = Fingerprint(kind: 1, seq: 3, fn: 1, sp: 100)
