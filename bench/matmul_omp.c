@@ -1,6 +1,7 @@
 /* matmul_omp.c -- an ordinary OpenMP matrix multiplication, C = A * B.
  *
- * n x n doubles, i-k-j loop order, one `parallel for schedule(static)` over
+ * n x n doubles, i-k-j loop order (matmul_row.h, shared with matmul_mpi.c),
+ * one `parallel for schedule(static)` over
  * the rows of C.  Nothing else from OpenMP is used (no reduction, atomic,
  * critical, barrier, single), so the same binary runs unchanged under
  * libgomp or under libcape (LD_PRELOAD) spread over MPI ranks.
@@ -17,6 +18,8 @@
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include "matmul_row.h"
 
 int main(int argc, char **argv)
 {
@@ -43,15 +46,8 @@ int main(int argc, char **argv)
 
     double t0 = omp_get_wtime();
 #pragma omp parallel for schedule(static)
-    for (long i = 0; i < n; i++) {
-        double *ci = C + i * n;
-        for (long k = 0; k < n; k++) {
-            double a = A[i * n + k];
-            const double *bk = B + k * n;
-            for (long j = 0; j < n; j++)
-                ci[j] += a * bk[j];
-        }
-    }
+    for (long i = 0; i < n; i++)
+        matmul_row(C + i * n, A + i * n, B, n);
     double t1 = omp_get_wtime();
 
     double sum = 0.0;
