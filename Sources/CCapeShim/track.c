@@ -1142,9 +1142,17 @@ static void uffd_collect(void) {
     stat_ns += now_ns() - t0;
 }
 
+/* The twin page of a dirty page's state word. */
+static inline uint8_t *twin_of(uint32_t state) { return twin_base + (uint64_t)((state & SLOT_MASK) - 2) * PAGE; }
+
+/* What a section compares a page with: its snapshot when it has one, else its shadow. */
+static inline const uint8_t *section_start_content(const cape_range_t *r, uintptr_t p) {
+    uint32_t st = r->state[(p - r->start) / PAGE];
+    return st & SNAP ? twin_of(st) : shadow_page(p);
+}
+
 static void snapshot(cape_range_t *r, uint64_t idx, uintptr_t page) {
-    uint32_t s = mark_dirty(r, idx, page, SNAP | SCANNED);
-    memcpy(twin_base + (uint64_t)((s & SLOT_MASK) - 2) * PAGE, (const void *)page, PAGE);
+    memcpy(twin_of(mark_dirty(r, idx, page, SNAP | SCANNED)), (const void *)page, PAGE);
 }
 
 static void snapshot_pages(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t cat) {
@@ -1183,9 +1191,8 @@ static void section_pages_found(cape_range_t *r, uintptr_t s, uintptr_t e, uint6
     (void)cat;
     for (uintptr_t p = s; p < e; p += PAGE) {
         uint64_t idx = (p - r->start) / PAGE;
-        uint32_t st = r->state[idx];
-        const uint8_t *old = st & SNAP ? twin_base + (uint64_t)((st & SLOT_MASK) - 2) * PAGE : shadow_page(p);
-        st = mark_dirty(r, idx, p, SCANNED);
+        const uint8_t *old = section_start_content(r, p);
+        uint32_t st = mark_dirty(r, idx, p, SCANNED);
         r->state[idx] = st & ~SNAP;   /* the snapshot is old now; the next section takes a new one */
         section_record(p, old);
     }
@@ -1200,11 +1207,8 @@ static uint32_t uffd_section_end(void) {
     for (uint32_t i = 0; i < nranges; i++) {
         cape_range_t *r = &ranges[i];
         if (!compared(r)) continue;
-        for (uintptr_t p = r->start; p < r->end; p += PAGE) {
-            uint32_t st = r->state[(p - r->start) / PAGE];
-            const uint8_t *old = st & SNAP ? twin_base + (uint64_t)((st & SLOT_MASK) - 2) * PAGE : shadow_page(p);
-            if (page_differs(r, p, old)) section_pages_found(r, p, p + PAGE, 0);
-        }
+        for (uintptr_t p = r->start; p < r->end; p += PAGE)
+            if (page_differs(r, p, section_start_content(r, p))) section_pages_found(r, p, p + PAGE, 0);
     }
     stat_ns += now_ns() - t0;
     return section_count;
@@ -1212,7 +1216,7 @@ static uint32_t uffd_section_end(void) {
 
 static uint8_t *uffd_writable_twin(cape_range_t *r, uint64_t idx, uintptr_t page, uint8_t **second) {
     uint32_t s = r->state[idx];
-    if (s & SNAP) *second = twin_base + (uint64_t)((s & SLOT_MASK) - 2) * PAGE;
+    if (s & SNAP) *second = twin_of(s);
     return shadow_page(page);
 }
 

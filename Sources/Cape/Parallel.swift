@@ -341,22 +341,25 @@ enum Region {
     /// Applies the other ranks' diffs. Bytes that several ranks changed to different values are a
     /// data race (atomics, reductions and protected code travel through the section log and never
     /// conflict): the highest thread's value wins, which is what applying every diff in rank order
-    /// gives, and the race is reported once per region, or stops the job with CAPE_RACES=error.
+    /// gives, and the race is reported once per place, or stops the job with CAPE_RACES=error.
     private static func apply(_ segments: [Segment.View], fn: UInt, data: UInt) {
         var raced = false
         if segments.count > 1 {
             let found = Diff.conflicts(segments.map { ($0.payload, $0.diffBytes) }, limit: 1)
             if let c = found.first {
                 raced = true
-                let what = "ranks \(c.rankA) and \(c.rankB) wrote different values to \(describe(address: c.address, fn: fn, data: data)) "
-                    + "in region #\(seq) (\(symbol(fn))), a data race"
+                // Named (through DWARF or the symbol table) only when it is reported.
+                func what() -> String {
+                    "ranks \(c.rankA) and \(c.rankB) wrote different values to \(describe(address: c.address, fn: fn, data: data)) "
+                        + "in region #\(seq) (\(symbol(fn))), a data race"
+                }
                 if Runtime.settings.races == .error {
-                    fatalEverywhere(what + " (CAPE_RACES=error; protect the writes with atomic, critical or a reduction)")
+                    fatalEverywhere(what() + " (CAPE_RACES=error; protect the writes with atomic, critical or a reduction)")
                 }
                 // Once per place for the job: a race in a time-step loop would print a line per step
                 // (NAS CG's shared `k` printed 16 at class S).
                 if Runtime.rank == 0, reportedRaces.insert(RacePlace(fn: fn, address: c.address)).inserted {
-                    cape_write_err("cape: warning: \(what); the value of the highest-numbered thread is kept, "
+                    cape_write_err("cape: warning: \(what()); the value of the highest-numbered thread is kept, "
                         + "and later races there are not reported (set CAPE_RACES=error to stop instead)\n")
                 }
             }

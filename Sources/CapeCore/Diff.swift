@@ -278,9 +278,9 @@ public enum Diff {
                     if m == 0xFF {
                         target.storeBytes(of: v, toByteOffset: i * 8, as: UInt64.self)
                     } else {
-                        let keep = ~Diff.wordMask(m)
+                        let changed = Diff.wordMask(m)
                         let d = target.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
-                        target.storeBytes(of: (d & keep) | (v & ~keep), toByteOffset: i * 8, as: UInt64.self)
+                        target.storeBytes(of: (d & ~changed) | (v & changed), toByteOffset: i * 8, as: UInt64.self)
                     }
                 }
                 i &+= 1

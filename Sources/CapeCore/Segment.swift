@@ -127,13 +127,9 @@ public enum Segment {
         case wrongCount(found: Int, expected: Int)
     }
 
-    /// Splits an exchange buffer into one segment per rank, indexed by rank.
-    public static func parse(_ buffer: UnsafeRawPointer, bytes: Int, ranks: Int) throws(ParseError) -> [View] {
-        try parse([(buffer, bytes)], ranks: ranks)
-    }
-
-    /// The same over several buffers (the exchange on one host leaves the other ranks' segments
-    /// where they posted them), each holding whole segments; offsets in errors count from the
+    /// Splits the buffers of an exchange into one segment per rank, indexed by rank. Each buffer
+    /// holds whole segments: all of them (through the proxies), or one (the exchange on one host
+    /// leaves the other ranks' segments where they posted them). Offsets in errors count from the
     /// first buffer's start as if the buffers were one.
     public static func parse(_ buffers: [(UnsafeRawPointer, Int)], ranks: Int) throws(ParseError) -> [View] {
         var out = [View?](repeating: nil, count: ranks)

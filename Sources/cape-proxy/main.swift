@@ -540,4 +540,3 @@ func handle(_ op: UInt32) {
         respond(status: 1, outLen: 0, message: "unknown request \(op)")
     }
 }
-

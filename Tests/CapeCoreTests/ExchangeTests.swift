@@ -141,12 +141,12 @@ struct SegmentTests {
         let f = Fingerprint(kind: 1, seq: 9, fn: 0x1234)
         Segment.writeHeader(buf, rank: 1, totalBytes: 128 + 16, fingerprint: f, diffBytes: 16)
         Segment.writeHeader(buf + 144, rank: 0, totalBytes: 128, fingerprint: f)
-        let v = try Segment.parse(UnsafeRawPointer(buf), bytes: 272, ranks: 2)
+        let v = try Segment.parse([(UnsafeRawPointer(buf), 272)], ranks: 2)
         #expect(v[0].rank == 0 && v[1].rank == 1 && v[1].diffBytes == 16 && v[1].fingerprint == f)
         #expect(throws: Segment.ParseError.wrongCount(found: 2, expected: 3)) {
-            try Segment.parse(UnsafeRawPointer(buf), bytes: 272, ranks: 3)
+            try Segment.parse([(UnsafeRawPointer(buf), 272)], ranks: 3)
         }
-        #expect(throws: Segment.ParseError.self) { try Segment.parse(UnsafeRawPointer(buf), bytes: 200, ranks: 2) }
+        #expect(throws: Segment.ParseError.self) { try Segment.parse([(UnsafeRawPointer(buf), 200)], ranks: 2) }
     }
 
     @Test("segments left in separate buffers parse back by rank; a rank twice or a short buffer is refused")
