@@ -365,9 +365,33 @@ enum Region {
             }
         }
         for s in segments where s.rank != Runtime.rank || raced {
-            if usesUffd { dropProtection(s) }
-            Diff.applyInPlace(s.payload, bytes: s.diffBytes)
+            if usesUffd { applyTracked(s) } else { Diff.applyInPlace(s.payload, bytes: s.diffBytes) }
         }
+    }
+
+    /// The uffd tracker: a diff's pages are made writable in one call per span, the diff goes to
+    /// memory and to the shadow alike, and the spans are protected again, so that the next arming
+    /// does not copy them (cape_tracker_after_write says why that is exact).
+    private static func applyTracked(_ s: Segment.View) {
+        forEachSpan(s) { cape_tracker_before_write($0, $1) }
+        // The shadow equalled memory before, so after the run it equals memory again over the run's
+        // words: a copy, cheaper than blending the masked bytes a second time. It is contiguous over
+        // [known, known + room), and runs come in address order: most of them need no lookup.
+        var known: UInt = 0, knownShadow: UnsafeMutablePointer<UInt8>?, room = 0
+        for run in Diff.Runs(s.payload, bytes: s.diffBytes) {
+            Diff.apply(run, to: UnsafeMutableRawPointer(bitPattern: run.address)!)
+            var a = run.address
+            while a < run.end {
+                if a < known || a >= known + UInt(room) {
+                    knownShadow = cape_tracker_shadow_at(a, &room)
+                    known = a
+                }
+                let n = min(run.end, known + UInt(room)) - a
+                if let knownShadow { memcpy(knownShadow + Int(a - known), UnsafeRawPointer(bitPattern: a)!, Int(n)) }
+                a += n
+            }
+        }
+        forEachSpan(s) { cape_tracker_after_write($0, $1) }
     }
 
     /// Where a race was found: the region's function and the first byte the ranks disagree on.
@@ -377,19 +401,25 @@ enum Region {
     /// The uffd tracker leaves memory write-protected outside regions (the mprotect tracker does not).
     private static let usesUffd = cape_tracker_backend() == Int32(CAPE_TRACKER_UFFD.rawValue)
 
-    /// Makes the pages a diff touches writable, one call per contiguous span, instead of a fault per page.
-    private static func dropProtection(_ s: Segment.View) {
+    /// The page-aligned spans a diff touches, in order. Spans less than `spanGap` apart are one,
+    /// with the pages between them, which the diff does not touch: protecting those again after
+    /// dropping their protection is exact (they were protected, with their shadow equal to memory),
+    /// and an ioctl costs more than walking a few more page-table entries.
+    private static func forEachSpan(_ s: Segment.View, _ body: (UInt, UInt) -> Void) {
+        let gap = spanGap
         var spanStart: UInt = 0, spanEnd: UInt = 0
         for run in Diff.Runs(s.payload, bytes: s.diffBytes) {
             let lo = run.address & ~4095, hi = (run.end + 4095) & ~4095
-            if lo > spanEnd {
-                if spanEnd > spanStart { cape_tracker_before_write(spanStart, spanEnd) }
+            if lo > spanEnd + gap || spanEnd == 0 {
+                if spanEnd > spanStart { body(spanStart, spanEnd) }
                 spanStart = lo
             }
             spanEnd = max(spanEnd, hi)
         }
-        if spanEnd > spanStart { cape_tracker_before_write(spanStart, spanEnd) }
+        if spanEnd > spanStart { body(spanStart, spanEnd) }
     }
+
+    private static let spanGap: UInt = 64 * 4096
 
     /// The main stack above the region's entry holds the frames of its callers, and their unwritten
     /// slots hold leftovers that differ by rank for good reasons (stack-protector canaries, values
