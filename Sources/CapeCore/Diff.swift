@@ -8,6 +8,8 @@
 // mask is zero, so they can never overwrite what another rank wrote there. Two ranks writing
 // neighbouring bytes of one word carry disjoint masks: no conflict.
 
+import CCapeCodec
+
 public enum Diff {
     public static let runHeaderBytes = 16
     /// Unchanged words a run may span rather than start a new one (32 bytes).
@@ -27,17 +29,6 @@ public enum Diff {
     @inline(__always) public static func byteMask(_ x: UInt64) -> UInt8 {
         let t = (x | ((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F)) & 0x8080_8080_8080_8080
         return UInt8(truncatingIfNeeded: ((t >> 7) &* 0x0102_0408_1020_4080) >> 56)
-    }
-
-    /// The inverse of byteMask: byte i of the result is 0xFF where bit i of `m` is set. The eight
-    /// bits are spread to one per byte in three shift-and-mask steps; multiplying by 0xFF then fills
-    /// each byte (a byte holds 0 or 1, so nothing carries).
-    @inline(__always) public static func wordMask(_ m: UInt8) -> UInt64 {
-        var v = UInt64(m)
-        v = (v | (v << 28)) & 0x0000_000F_0000_000F
-        v = (v | (v << 14)) & 0x0003_0003_0003_0003
-        v = (v | (v << 7)) & 0x0101_0101_0101_0101
-        return v &* 0xFF
     }
 
     /// Writes runs into an output buffer. Pages must be fed in increasing address order.
@@ -109,17 +100,13 @@ public enum Diff {
             }
         }
 
-        /// The same encoding when the output is known to have room: unchanged words are skipped four
-        /// at a time, and a stretch of changed words is copied without per-word checks.
+        /// The same encoding when the output is known to have room: unchanged words are skipped and
+        /// stretches of changed words taken by the vector loops of CCapeCodec.
         @inline(__always) private mutating func addUnchecked(_ cur: UnsafePointer<UInt64>, _ was: UnsafeMutablePointer<UInt64>, lo: UInt, n: Int, refresh: Bool) {
             var i = 0
             while i < n {
-                while i &+ 4 <= n && ((cur[i] ^ was[i]) | (cur[i &+ 1] ^ was[i &+ 1]) | (cur[i &+ 2] ^ was[i &+ 2]) | (cur[i &+ 3] ^ was[i &+ 3])) == 0 {
-                    i &+= 4
-                }
+                i = cape_codec_skip_equal(cur, was, i, n)
                 if i >= n { break }
-                var x = cur[i] ^ was[i]
-                if x == 0 { i &+= 1; continue }
                 let addr = lo &+ UInt(i &* 8)
                 if open && addr &- lastChangedEnd <= UInt(Diff.gapWords * 8) && runWords &+ Int((addr &- lastChangedEnd) / 8) < Diff.maxRunWords {
                     var a = lastChangedEnd
@@ -131,17 +118,19 @@ public enum Diff {
                     close()
                     start(at: addr)
                 }
-                repeat {
+                while true {
                     if runWords == Diff.maxRunWords {
                         close()
                         start(at: lo &+ UInt(i &* 8))
                     }
-                    put(cur[i], Diff.byteMask(x))
-                    if refresh { was[i] = cur[i] }
-                    i &+= 1
-                    if i >= n { break }
-                    x = cur[i] ^ was[i]
-                } while x != 0
+                    let k = cape_codec_take_changed(cur, was, i, n, Diff.maxRunWords &- runWords,
+                                                    (out + bytes).assumingMemoryBound(to: UInt64.self), mask + runWords, refresh ? 1 : 0)
+                    runWords &+= k
+                    bytes &+= k &* 8
+                    i &+= k
+                    // Stopped at an unchanged word, at the end, or because the run is full.
+                    if i >= n || runWords < Diff.maxRunWords || cur[i] == was[i] { break }
+                }
                 lastChangedEnd = lo &+ UInt(i &* 8)
             }
         }
@@ -252,40 +241,11 @@ public enum Diff {
     }
 
     /// Writes the changed bytes of `run` to `target` (the run's address translated by the caller).
+    /// A word with some bytes changed is blended (numeric data changes its low bytes and keeps its
+    /// sign and exponent): its other bytes are rewritten with what they hold, and so are a run's gap
+    /// words, since nothing else writes the target while diffs are applied.
     @inline(__always) public static func apply(_ run: Run, to target: UnsafeMutableRawPointer) {
-        let src = run.data
-        // The mask is padded to 8 bytes (zeros): it can be read eight words at a time.
-        let blocks = UnsafeRawPointer(run.mask)
-        var i = 0
-        while i < run.words {
-            // Stretches of fully changed words (numeric data) are one copy.
-            var j = i
-            while j &+ 8 <= run.words && blocks.loadUnaligned(fromByteOffset: j, as: UInt64.self) == ~0 { j &+= 8 }
-            if j > i {
-                (target + i * 8).copyMemory(from: src + i * 8, byteCount: (j - i) * 8)
-                i = j
-                continue
-            }
-            // A word with some bytes changed is blended: numeric data changes its low bytes and keeps
-            // its sign and exponent, and a loop over those bytes made applying ADI's diffs at n = 12
-            // cost as much as computing them. The unchanged bytes are rewritten with what they hold:
-            // nothing else writes the program's memory while diffs are applied.
-            let end = min(i &+ 8, run.words)
-            while i < end {
-                let m = run.mask[i]
-                if m != 0 {
-                    let v = src.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
-                    if m == 0xFF {
-                        target.storeBytes(of: v, toByteOffset: i * 8, as: UInt64.self)
-                    } else {
-                        let changed = Diff.wordMask(m)
-                        let d = target.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)
-                        target.storeBytes(of: (d & ~changed) | (v & changed), toByteOffset: i * 8, as: UInt64.self)
-                    }
-                }
-                i &+= 1
-            }
-        }
+        cape_codec_blend(target.assumingMemoryBound(to: UInt64.self), run.data.assumingMemoryBound(to: UInt64.self), run.mask, run.words)
     }
 
     /// Applies every run of a payload at its own address.
@@ -306,24 +266,26 @@ public enum Diff {
     /// Finds bytes changed by two segments to different values. `payloads[i]` is rank i's payload.
     /// Returns at most `limit` conflicts, lowest addresses first.
     public static func conflicts(_ payloads: [(UnsafeRawPointer, Int)], limit: Int = 8) -> [Conflict] {
-        // Runs of one payload are sorted and disjoint; a sweep over all runs by address finds overlaps.
-        var all: [(start: UInt, end: UInt, rank: Int, run: Run)] = []
-        for (rank, (p, n)) in payloads.enumerated() {
-            for run in Runs(p, bytes: n) { all.append((run.address, run.end, rank, run)) }
-        }
-        if payloads.count < 2 || all.count < 2 { return [] }
-        all.sort { $0.start < $1.start }
+        // Runs of one payload are sorted and disjoint: every pair of payloads is one merge of their
+        // run lists, without copying or sorting the runs (which cost as much as applying a diff of
+        // one byte per page). Each pair yields its lowest conflicts; the lowest of all are kept.
         var found: [Conflict] = []
-        var active: [(end: UInt, rank: Int, run: Run)] = []
-        for r in all {
-            active.removeAll { $0.end <= r.start }
-            for a in active where a.rank != r.rank {
-                compare(a.run, a.rank, r.run, r.rank, into: &found, limit: limit)
-                if found.count >= limit { return found.sorted { $0.address < $1.address } }
+        for a in 0..<payloads.count {
+            for b in (a + 1)..<max(a + 1, payloads.count) {
+                var pair: [Conflict] = []
+                var xs = Runs(payloads[a].0, bytes: payloads[a].1), ys = Runs(payloads[b].0, bytes: payloads[b].1)
+                var x = xs.next(), y = ys.next()
+                while let rx = x, let ry = y, pair.count < limit {
+                    if rx.end <= ry.address { x = xs.next(); continue }
+                    if ry.end <= rx.address { y = ys.next(); continue }
+                    compare(rx, a, ry, b, into: &pair, limit: limit)
+                    if rx.end <= ry.end { x = xs.next() } else { y = ys.next() }
+                }
+                found += pair
             }
-            active.append((r.end, r.rank, r.run))
         }
-        return found.sorted { $0.address < $1.address }
+        found.sort { $0.address < $1.address }
+        return Array(found.prefix(limit))
     }
 
     private static func compare(_ x: Run, _ rx: Int, _ y: Run, _ ry: Int, into found: inout [Conflict], limit: Int) {

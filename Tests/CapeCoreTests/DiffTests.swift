@@ -57,13 +57,29 @@ struct DiffTests {
         }
     }
 
-    @Test("the word mask sets exactly the bytes the byte mask names")
-    func wordMask() {
-        for m in 0..<256 {
-            var slow: UInt64 = 0
-            for i in 0..<8 where m & (1 << i) != 0 { slow |= UInt64(0xFF) << UInt64(8 * i) }
-            #expect(Diff.wordMask(UInt8(m)) == slow, "mask \(m)")
-            #expect(Diff.byteMask(Diff.wordMask(UInt8(m))) == UInt8(m))
+    @Test("applying a run writes exactly the bytes its masks name, for every mask and run length")
+    func applyEveryMask() {
+        // 256 words with masks 0...255 in every rotation, and lengths that end inside a group of four.
+        for words in [1, 3, 4, 5, 7, 259] {
+            for rotation in 0..<4 {
+                let data = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+                let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: (words + 7) & ~7)
+                let target = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
+                defer { data.deallocate(); mask.deallocate(); target.deallocate() }
+                var expected = [UInt64](repeating: 0, count: words + 2)
+                for w in 0..<(words + 2) { target[w] = 0x1111_1111_1111_1111 &* UInt64(w % 15 + 1); expected[w] = target[w] }
+                for w in 0..<words {
+                    data[w] = 0xA0B0_C0D0_E0F0_0102 ^ UInt64(w)
+                    mask[w] = UInt8((w + rotation * 61) % 256)
+                    for b in 0..<8 where mask[w] & (1 << UInt8(b)) != 0 {
+                        let byte = UInt64(0xFF) << UInt64(8 * b)
+                        expected[w + 1] = (expected[w + 1] & ~byte) | (data[w] & byte)
+                    }
+                }
+                let run = Diff.Run(address: 0, words: words, data: UnsafeRawPointer(data), mask: UnsafePointer(mask))
+                Diff.apply(run, to: UnsafeMutableRawPointer(target + 1))
+                #expect((0..<(words + 2)).allSatisfy { target[$0] == expected[$0] }, "\(words) words, rotation \(rotation)")
+            }
         }
     }
 
@@ -278,5 +294,36 @@ struct DiffTests {
         #expect(same.isEmpty)
         let different = Diff.conflicts([diff(5, at: 12, base: base), diff(6, at: 12, base: base), diff(7, at: 100, base: base)])
         #expect(different == [Diff.Conflict(address: base + 12, rankA: 0, rankB: 1)])
+    }
+
+    /// A payload of one-word runs: (address, value, mask) each.
+    private func payload(_ runs: [(UInt, UInt64, UInt8)]) -> (UnsafeRawPointer, Int) {
+        let n = runs.count * Diff.runBytes(words: 1)
+        let out = UnsafeMutableRawPointer.allocate(byteCount: max(n, 8), alignment: 8)
+        for (i, r) in runs.enumerated() {
+            let at = out + i * Diff.runBytes(words: 1)
+            at.storeBytes(of: UInt64(r.0), as: UInt64.self)
+            at.storeBytes(of: UInt32(1), toByteOffset: 8, as: UInt32.self)
+            at.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
+            at.storeBytes(of: r.1, toByteOffset: 16, as: UInt64.self)
+            at.storeBytes(of: UInt64(r.2), toByteOffset: 24, as: UInt64.self)
+        }
+        return (UnsafeRawPointer(out), n)
+    }
+
+    @Test("conflicts are found past runs that do not overlap, and the lowest come first over all pairs")
+    func conflictsLowestFirst() {
+        // Rank 0 and rank 2 disagree at 0x1000 (a run rank 1 never touches); ranks 0 and 1 at 0x3000
+        // and 0x5000, after runs of theirs that do not overlap or agree.
+        let r0 = payload([(0x1000, 1, 0x01), (0x2000, 7, 0xFF), (0x3000, 2, 0x01), (0x5000, 3, 0x01)])
+        let r1 = payload([(0x2008, 9, 0xFF), (0x3000, 4, 0x01), (0x4000, 0, 0xFF), (0x5000, 5, 0x01)])
+        let r2 = payload([(0x1000, 6, 0x01), (0x2000, 7, 0xFF)])
+        let all = Diff.conflicts([r0, r1, r2], limit: 8)
+        #expect(all == [Diff.Conflict(address: 0x1000, rankA: 0, rankB: 2),
+                        Diff.Conflict(address: 0x3000, rankA: 0, rankB: 1),
+                        Diff.Conflict(address: 0x5000, rankA: 0, rankB: 1)])
+        #expect(Diff.conflicts([r0, r1, r2], limit: 1) == [Diff.Conflict(address: 0x1000, rankA: 0, rankB: 2)])
+        // Disjoint masks in one word are no conflict.
+        #expect(Diff.conflicts([payload([(0x10, 1, 0x01)]), payload([(0x10, 0x200, 0x02)])]).isEmpty)
     }
 }

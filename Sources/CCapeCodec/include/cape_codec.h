@@ -1,0 +1,23 @@
+/* The inner loops of diff encoding and applying (CapeCore's Diff), in C for the vector
+ * instructions: comparing words and taking their byte masks is most of what encoding costs where
+ * numeric data changes, blending the changed bytes most of what applying costs, and Swift's SIMD
+ * types have no byte-mask extraction. Run structure stays in Swift. */
+#ifndef CAPE_CODEC_H
+#define CAPE_CODEC_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* The index of the first word in [i, n) where a and b differ, or n. */
+size_t cape_codec_skip_equal(const uint64_t *a, const uint64_t *b, size_t i, size_t n);
+
+/* From word i, while cur and old differ, at most `room` words and up to n: copies cur's word to
+   out[k], its byte mask (bit j: byte j changed) to mask[k], and with `refresh` sets old's word to
+   cur's. Returns k, the number of words taken. */
+size_t cape_codec_take_changed(const uint64_t *cur, uint64_t *old, size_t i, size_t n, size_t room,
+                               uint64_t *out, uint8_t *mask, int refresh);
+
+/* Writes the bytes of src[0..words) that mask names (a byte per word, bit j: byte j) into dst.
+   Words are read and written whole: nothing may write dst meanwhile. */
+void cape_codec_blend(uint64_t *dst, const uint64_t *src, const uint8_t *mask, size_t words);
+
+#endif
