@@ -242,8 +242,9 @@ public enum Diff {
 
     /// Writes the changed bytes of `run` to `target` (the run's address translated by the caller).
     /// A word with some bytes changed is blended (numeric data changes its low bytes and keeps its
-    /// sign and exponent): its other bytes are rewritten with what they hold, and so are a run's gap
-    /// words, since nothing else writes the target while diffs are applied.
+    /// sign and exponent): its other bytes may be rewritten with what they hold, and so may a run's
+    /// gap words (the vector loop takes four words at a time), since nothing else writes the target
+    /// while diffs are applied.
     @inline(__always) public static func apply(_ run: Run, to target: UnsafeMutableRawPointer) {
         cape_codec_blend(target.assumingMemoryBound(to: UInt64.self), run.data.assumingMemoryBound(to: UInt64.self), run.mask, run.words)
     }
