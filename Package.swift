@@ -25,7 +25,7 @@ let package = Package(
         // Futexes and channel memory, shared by libcape and cape-proxy.
         .target(name: "CCapeSys", path: "Sources/CCapeSys", publicHeadersPath: "include"),
         // Plain logic with unit tests: diff codec, merge, exchange schedule, loop partitioning, fingerprints.
-        // The vector loops of diff encoding.
+        // The vector loops of diff encoding and applying.
         .target(name: "CCapeCodec", path: "Sources/CCapeCodec", publicHeadersPath: "include",
                 cSettings: [.unsafeFlags(["-O2"])]),
         .target(name: "CapeCore", dependencies: ["CCapeCodec"], path: "Sources/CapeCore",

@@ -7,12 +7,6 @@
 #include <immintrin.h>
 #endif
 
-/* Bit j of the result: byte j of x is nonzero. */
-static inline uint8_t byte_mask(uint64_t x) {
-    uint64_t t = (x | ((x & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full)) & 0x8080808080808080ull;
-    return (uint8_t)(((t >> 7) * 0x0102040810204080ull) >> 56);
-}
-
 static size_t skip_scalar(const uint64_t *a, const uint64_t *b, size_t i, size_t n) {
     while (i + 4 <= n && ((a[i] ^ b[i]) | (a[i + 1] ^ b[i + 1]) | (a[i + 2] ^ b[i + 2]) | (a[i + 3] ^ b[i + 3])) == 0) i += 4;
     while (i < n && a[i] == b[i]) i++;
@@ -28,7 +22,7 @@ static size_t take_scalar(const uint64_t *cur, uint64_t *old, size_t i, size_t n
         memcpy(&o, old + i, 8);
         if (c == o) break;
         memcpy(out + k, &c, 8);
-        mask[k] = byte_mask(c ^ o);
+        mask[k] = cape_codec_byte_mask(c ^ o);
         if (refresh) memcpy(old + i, &c, 8);
         i++;
         k++;

@@ -132,6 +132,16 @@ static int find_range(uintptr_t a) {
     return -1;
 }
 
+/* The first range that ends after a (nranges if none). */
+static uint32_t first_range_after(uintptr_t a) {
+    uint32_t lo = 0, hi = nranges;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (ranges[mid].end <= a) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
 static inline void cape_cpu_relax_shim(void) {
 #if defined(__x86_64__)
     __builtin_ia32_pause();
@@ -1294,10 +1304,8 @@ int cape_tracker_use_uffd(void *shadow, size_t shadow_bytes) {
    part of [start, end). */
 static void write_protect_span(uintptr_t start, uintptr_t end, uint64_t mode) {
     if (backend != CAPE_TRACKER_UFFD || uffd < 0) return;
-    for (uint32_t i = 0; i < nranges && start < end; i++) {
+    for (uint32_t i = first_range_after(start); i < nranges && ranges[i].start < end; i++) {
         cape_range_t *r = &ranges[i];
-        if (r->end <= start) continue;
-        if (r->start >= end) break;
         if (compared(r)) continue;
         uintptr_t s = start > r->start ? start : r->start, e = end < r->end ? end : r->end;
         struct uffdio_writeprotect wp = { .range = { s, e - s }, .mode = mode };
@@ -1327,19 +1335,18 @@ void cape_tracker_after_write(uintptr_t start, uintptr_t end) {
     if (collected) write_protect_span(start, end, UFFDIO_WRITEPROTECT_MODE_WP);
 }
 
-uint8_t *cape_tracker_shadow_at(uintptr_t addr, size_t *room) {
-    int i = backend == CAPE_TRACKER_UFFD && collected ? find_range(addr) : -1;
-    if (i < 0 || compared(&ranges[i])) {
-        /* Nothing to write up to the next range, or to the end of this one. */
-        uintptr_t next = UINTPTR_MAX;
-        if (i >= 0) next = ranges[i].end;
-        else if (backend == CAPE_TRACKER_UFFD && collected)
-            for (uint32_t k = 0; k < nranges; k++) if (ranges[k].start > addr) { next = ranges[k].start; break; }
-        *room = next - addr > (1ull << 30) ? (1ull << 30) : next - addr;
-        return NULL;
+/* [start, end) was just written with another rank's diff, and its shadow equalled memory before:
+   the same bytes go to the shadow (a copy of the run's words, not a second blend of its masks). */
+void cape_tracker_applied(uintptr_t start, uintptr_t end) {
+    if (backend != CAPE_TRACKER_UFFD || !collected) return;
+    for (uint32_t i = first_range_after(start); i < nranges && ranges[i].start < end; i++) {
+        if (compared(&ranges[i])) continue;
+        uintptr_t s = start > ranges[i].start ? start : ranges[i].start, e = end < ranges[i].end ? end : ranges[i].end;
+        while (s < e) {
+            uintptr_t ce = (s / CHUNK + 1) * CHUNK;   /* the shadow is contiguous within a chunk */
+            if (ce > e) ce = e;
+            memcpy(shadow_page(s & ~(uintptr_t)(PAGE - 1)) + (s & (PAGE - 1)), (const void *)s, ce - s);
+            s = ce;
+        }
     }
-    uintptr_t chunk_end = (addr / CHUNK + 1) * CHUNK;
-    uintptr_t e = ranges[i].end < chunk_end ? ranges[i].end : chunk_end;
-    *room = e - addr;
-    return shadow_page(addr & ~(uintptr_t)(PAGE - 1)) + (addr & (PAGE - 1));
 }

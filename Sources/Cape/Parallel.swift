@@ -374,22 +374,9 @@ enum Region {
     /// does not copy them (cape_tracker_after_write says why that is exact).
     private static func applyTracked(_ s: Segment.View) {
         forEachSpan(s) { cape_tracker_before_write($0, $1) }
-        // The shadow equalled memory before, so after the run it equals memory again over the run's
-        // words: a copy, cheaper than blending the masked bytes a second time. It is contiguous over
-        // [known, known + room), and runs come in address order: most of them need no lookup.
-        var known: UInt = 0, knownShadow: UnsafeMutablePointer<UInt8>?, room = 0
         for run in Diff.Runs(s.payload, bytes: s.diffBytes) {
             Diff.apply(run, to: UnsafeMutableRawPointer(bitPattern: run.address)!)
-            var a = run.address
-            while a < run.end {
-                if a < known || a >= known + UInt(room) {
-                    knownShadow = cape_tracker_shadow_at(a, &room)
-                    known = a
-                }
-                let n = min(run.end, known + UInt(room)) - a
-                if let knownShadow { memcpy(knownShadow + Int(a - known), UnsafeRawPointer(bitPattern: a)!, Int(n)) }
-                a += n
-            }
+            cape_tracker_applied(run.address, run.end)
         }
         forEachSpan(s) { cape_tracker_after_write($0, $1) }
     }

@@ -21,15 +21,9 @@ public enum Diff {
         runHeaderBytes + words * 8 + ((words + 7) & ~7)
     }
 
-    /// Mask of the bytes that differ in `x` (= new ^ old): bit i for byte i. Branch-free: the high
-    /// bit of each byte of `t` says whether the byte is nonzero (no carry crosses a byte), and the
-    /// multiplication gathers the eight high bits into the top byte (their products land on distinct
-    /// bits, so nothing carries). A loop over the bytes cost most of encoding numeric data whose
-    /// sign and exponent bytes stay the same (ADI at n = 12: 3.8 us a page).
-    @inline(__always) public static func byteMask(_ x: UInt64) -> UInt8 {
-        let t = (x | ((x & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F)) & 0x8080_8080_8080_8080
-        return UInt8(truncatingIfNeeded: ((t >> 7) &* 0x0102_0408_1020_4080) >> 56)
-    }
+    /// Mask of the bytes that differ in `x` (= new ^ old): bit i for byte i (CCapeCodec's, which
+    /// the vector loops' scalar tails share).
+    @inline(__always) public static func byteMask(_ x: UInt64) -> UInt8 { cape_codec_byte_mask(x) }
 
     /// Writes runs into an output buffer. Pages must be fed in increasing address order.
     public struct Encoder {

@@ -7,6 +7,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Mask of the bytes that are nonzero in x (= new ^ old): bit j for byte j. Branch-free: the high
+   bit of each byte of t says whether the byte is nonzero (no carry crosses a byte), and the
+   multiplication gathers the eight high bits into the top byte (their products land on distinct
+   bits, so nothing carries). A loop over the bytes cost most of encoding numeric data whose sign
+   and exponent bytes stay the same (ADI at n = 12: 3.8 us a page). */
+static inline uint8_t cape_codec_byte_mask(uint64_t x) {
+    uint64_t t = (x | ((x & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full)) & 0x8080808080808080ull;
+    return (uint8_t)(((t >> 7) * 0x0102040810204080ull) >> 56);
+}
+
 /* The index of the first word in [i, n) where a and b differ, or n. */
 size_t cape_codec_skip_equal(const uint64_t *a, const uint64_t *b, size_t i, size_t n);
 

@@ -123,12 +123,11 @@ uint8_t *cape_tracker_writable_twin(uintptr_t page, uint8_t **second);
 /* About to write the page-aligned span [start, end) of tracked memory outside a region's code
    (applying other ranks' diffs): lets the uffd backend drop the write protection in one call. */
 void cape_tracker_before_write(uintptr_t start, uintptr_t end);
-/* Applying other ranks' diffs, uffd backend: the shadow of the tracked byte at the 8-aligned addr,
-   so that the diff's bytes go to memory and shadow alike (NULL where no scanned range keeps a
-   shadow: compared ranges, untracked memory, the mprotect backend). *room (a multiple of 8, at
-   least 8): how many bytes from addr the answer holds for. */
-uint8_t *cape_tracker_shadow_at(uintptr_t addr, size_t *room);
-/* After [start, end) got the same bytes in memory and in its shadow (cape_tracker_shadow_at):
+/* Applying other ranks' diffs, uffd backend: [start, end) was just written with a run of a diff;
+   its bytes go to the shadow as well (nothing happens where no scanned range keeps a shadow:
+   compared ranges, untracked memory, the mprotect backend). */
+void cape_tracker_applied(uintptr_t start, uintptr_t end);
+/* After [start, end) got the same bytes in memory and in its shadow (cape_tracker_applied):
    protects it again, so the next arming neither finds nor copies it. */
 void cape_tracker_after_write(uintptr_t start, uintptr_t end);
 /* Text of the last tracker failure. */
