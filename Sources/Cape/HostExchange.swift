@@ -66,6 +66,9 @@ enum HostExchange {
             // looked at here, as a call to it would.
             Runtime.channel?.checkProxy()
         }
+        // This rank's own "does not fit" counts as the others' do: it must take the proxies' path
+        // with them (a rank that went on here waited forever for peers gone to their proxies).
+        if !fits { return nil }
         var segments: [(UnsafeRawPointer, Int)] = [(UnsafeRawPointer(buffer), ownBytes)]
         segments.reserveCapacity(Runtime.size)
         for r in 0..<UInt32(Runtime.size) where r != me {
