@@ -66,15 +66,14 @@ enum HostExchange {
             // looked at here, as a call to it would.
             Runtime.channel?.checkProxy()
         }
-        // This rank's own "does not fit" counts as the others' do: it must take the proxies' path
-        // with them (a rank that went on here waited forever for peers gone to their proxies).
-        if !fits { return nil }
+        // The same sizes on every rank, this one's included, so every rank takes the same path (a
+        // rank that overlooked its own "does not fit" waited here for peers gone to their proxies).
         var segments: [(UnsafeRawPointer, Int)] = [(UnsafeRawPointer(buffer), ownBytes)]
         segments.reserveCapacity(Runtime.size)
-        for r in 0..<UInt32(Runtime.size) where r != me {
+        for r in 0..<UInt32(Runtime.size) {
             let n = cape_xchg_size(base, r, seq)
             if n == .max { return nil }
-            segments.append((UnsafeRawPointer(cape_xchg_slot(base, r, seq)!), Int(n)))
+            if r != me { segments.append((UnsafeRawPointer(cape_xchg_slot(base, r, seq)!), Int(n))) }
         }
         return segments
     }
