@@ -54,7 +54,8 @@ jacobi: a 5-point stencil with one short parallel region per sweep
 libgomp (bench/out/jacobi.csv).
 
 pages: the cost of one dirty page under libcape, with each tracker
-(CAPE_TRACKER=uffd and mprotect), all costs included (bench/out/pages.csv).
+(CAPE_TRACKER=uffd, uffd with CAPE_HOT_PAGES=0, and mprotect), all costs
+included (bench/out/pages.csv).
 
 empty: times empty parallel regions under libgomp and libcape
 (bench/out/empty_region.csv).
@@ -752,15 +753,18 @@ part_pages() {
     echo "tracker,us_per_page,us_per_empty_region,checksum" >"$RES_DIR/pages.csv"
     printf '%-10s %12s %22s\n' tracker us/page "us/empty region"
     ref=""
-    for tr in uffd mprotect; do
-        run_once "pages $tr" "${CAPE_ENV[@]}" CAPE_TRACKER="$tr" "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/pages" "$P" "$R"
+    # uffd-cold: every page protected at every sync point (CAPE_HOT_PAGES=0), so each write faults.
+    for tr in uffd uffd-cold mprotect; do
+        run_once "pages $tr" "${CAPE_ENV[@]}" CAPE_TRACKER="${tr%-cold}" CAPE_HOT_PAGES="$([[ $tr == uffd-cold ]] && echo 0 || echo 3)" \
+            "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/pages" "$P" "$R"
         u="$(field us_per_page)"; e="$(field us_per_region_empty)"; s="$(field checksum)"
         [[ -z "$ref" ]] && ref="$s"
         [[ "$s" == "$ref" ]] || mismatch "pages: $tr checksum $s differs from $ref"
         printf '%-10s %12s %22s\n' "$tr" "$u" "$e"
         echo "$tr,$u,$e,$s" >>"$RES_DIR/pages.csv"
     done
-    echo "(each rank writes P/$NP pages per region and applies the others'; csv: $RES_DIR/pages.csv)"
+    echo "(each rank writes P/$NP pages per region and applies the others'; every region writes the same"
+    echo " pages, so with uffd they are hot and no write faults; uffd-cold: CAPE_HOT_PAGES=0; csv: $RES_DIR/pages.csv)"
     echo
 }
 

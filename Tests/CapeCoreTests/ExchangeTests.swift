@@ -116,6 +116,15 @@ struct SettingsTests {
         }
     }
 
+    @Test("how long hot pages stay writable")
+    func hotPages() throws {
+        #expect(try Settings.parse([:]).hotPages == 3)
+        #expect(try Settings.parse(["CAPE_HOT_PAGES": "0"]).hotPages == 0)
+        #expect(throws: Settings.Problem.invalid(name: "CAPE_HOT_PAGES", value: "-1", expected: "an integer from 0 to 100")) {
+            try Settings.parse(["CAPE_HOT_PAGES": "-1"])
+        }
+    }
+
     @Test("the README documents every setting of the table")
     func readme() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -127,7 +136,7 @@ struct SettingsTests {
     func table() {
         let names = Set(Settings.table.map(\.name))
         for n in ["CAPE_THREADS_PER_RANK", "CAPE_VERIFY", "CAPE_TRACE", "CAPE_STDIN", "CAPE_CHANNEL_GB", "CAPE_TWIN_GB", "CAPE_PROXY",
-                  "CAPE_RACES", "CAPE_TRACKER", "CAPE_PROFILE"] {
+                  "CAPE_RACES", "CAPE_TRACKER", "CAPE_PROFILE", "CAPE_ATOMICS", "CAPE_EXCHANGE", "CAPE_HOT_PAGES"] {
             #expect(names.contains(n))
         }
     }
