@@ -755,7 +755,7 @@ part_pages() {
     ref=""
     # uffd-cold: every page protected at every sync point (CAPE_HOT_PAGES=0), so each write faults.
     for tr in uffd uffd-cold mprotect; do
-        run_once "pages $tr" "${CAPE_ENV[@]}" CAPE_TRACKER="${tr%-cold}" CAPE_HOT_PAGES="$([[ $tr == uffd-cold ]] && echo 0 || echo 3)" \
+        run_once "pages $tr" "${CAPE_ENV[@]}" CAPE_TRACKER="${tr%-cold}" CAPE_HOT_PAGES="$([[ $tr == uffd-cold ]] && echo 0)" \
             "${MPIEXEC[@]}" -n "$NP" "$OUT_DIR/pages" "$P" "$R"
         u="$(field us_per_page)"; e="$(field us_per_region_empty)"; s="$(field checksum)"
         [[ -z "$ref" ]] && ref="$s"
@@ -764,7 +764,8 @@ part_pages() {
         echo "$tr,$u,$e,$s" >>"$RES_DIR/pages.csv"
     done
     echo "(each rank writes P/$NP pages per region and applies the others'; every region writes the same"
-    echo " pages, so with uffd they are hot and no write faults; uffd-cold: CAPE_HOT_PAGES=0; csv: $RES_DIR/pages.csv)"
+    echo " pages, so with uffd they are guessed and spared the write fault; uffd-cold: CAPE_HOT_PAGES=0;"
+    echo " csv: $RES_DIR/pages.csv)"
     echo
 }
 

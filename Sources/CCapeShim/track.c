@@ -46,10 +46,16 @@ static uint64_t dirty_count;    /* next slot (atomic) */
 static uint64_t *sorted_keys;
 static uintptr_t *sorted_pages;
 static const uint8_t **sorted_old;
-static uintptr_t *hot_pages;    /* uffd: pages to leave writable at the next arming, ascending */
+/* uffd, hot pages (see "Hot pages" below): the pages found changed at each of the last `history`
+   sync points, ascending, in a ring of lists, and the list the next arming leaves writable. */
+#define MAX_HISTORY 16u
+static uintptr_t *changed_pages[MAX_HISTORY];
+static uint64_t changed_count[MAX_HISTORY];
+static uint32_t history, history_wanted = 8;
+static uint64_t sync_points;     /* sync points recorded in the ring since it was last cleared */
+static const uintptr_t *hot_pages;
 static uint64_t hot_count;
-static uintptr_t *seen_pages[2]; /* uffd: pages found SEEN by the last two collections */
-static uint64_t seen_count[2];
+static int collected;   /* the sync point's scan ran: cape_tracker_after_write may protect again */
 static volatile int armed;
 static char err[256];
 
@@ -708,20 +714,18 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     /* Per-page state and the dirty list live in the scratch reservation. */
     uint64_t pages = 0;
     for (uint32_t i = 0; i < nranges; i++) pages += (ranges[i].end - ranges[i].start) / PAGE;
-    uint64_t need = pages * (sizeof(uint32_t) + 1) + 7 * (pages + 1) * sizeof(uint64_t) + 64;
+    uint64_t need = pages * sizeof(uint32_t) + 4 * (pages + 1) * sizeof(uint64_t) + 64;
     if (need > scratch_cap) { snprintf(err, sizeof err, "the program's memory is too large to track (%lu pages)", (unsigned long)pages); return -1; }
+    /* The ring of changed pages gets what is left of the reservation, up to history_wanted lists. */
+    uint64_t lists = (scratch_cap - need) / ((pages + 1) * sizeof(uintptr_t));
+    history = lists < history_wanted ? (uint32_t)lists : history_wanted;
+    if (history < 2) history = 0;
     uint8_t *p = scratch_base;
     for (uint32_t i = 0; i < nranges; i++) {
         uint64_t n = (ranges[i].end - ranges[i].start) / PAGE;
         ranges[i].state = (uint32_t *)p;
         memset(p, 0, n * sizeof(uint32_t));
         p += n * sizeof(uint32_t);
-    }
-    for (uint32_t i = 0; i < nranges; i++) {
-        uint64_t n = (ranges[i].end - ranges[i].start) / PAGE;
-        ranges[i].heat = p;
-        memset(p, 0, n);
-        p += n;
     }
     p = (uint8_t *)(((uintptr_t)p + 15) & ~(uintptr_t)15);
     dirty_pages = (uintptr_t *)p;
@@ -732,12 +736,13 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     p += (pages + 1) * sizeof(uintptr_t);
     sorted_old = (const uint8_t **)p;
     p += (pages + 1) * sizeof(uintptr_t);
-    hot_pages = (uintptr_t *)p;
-    p += (pages + 1) * sizeof(uintptr_t);
-    seen_pages[0] = (uintptr_t *)p;
-    p += (pages + 1) * sizeof(uintptr_t);
-    seen_pages[1] = (uintptr_t *)p;
-    hot_count = seen_count[0] = seen_count[1] = 0;
+    for (uint32_t i = 0; i < history; i++) {
+        p += (pages + 1) * sizeof(uintptr_t);
+        changed_pages[i] = (uintptr_t *)p;
+        changed_count[i] = 0;
+    }
+    sync_points = 0;
+    hot_count = 0;
     dirty_count = 0;
     kept_info.nranges = nranges;
     kept_info.tracked_bytes = bytes;
@@ -1151,64 +1156,76 @@ static uint32_t mark_dirty(cape_range_t *r, uint64_t idx, uintptr_t page, uint32
     return s;
 }
 
-/* Hot pages. A write fault on a protected page costs about 1.4 us here, and a page that a time-step
- * loop writes at every sync point pays it every time: the larger part of what a dirty page costs
- * (bench/, part pages). A page written at two sync points in a row is hot: the arming after the
- * second leaves it writable, so the next scan lists it whether it was written or not, and the
- * collection compares it with its shadow (about 0.2 us) and takes it only where it differs. A hot
- * page not written for `hot_epochs` sync points in a row is protected again (the scan that lists it
- * protects it, as it does every page it lists). Clearing the protection costs about 0.12 us a page
- * and 1.6 us a call (UFFDIO_WRITEPROTECT), so hot pages less than HOT_GAP pages apart are cleared
- * in one call, and the cold pages between them are compared once.
+/* Hot pages. A write fault on a protected page costs about 1.4 us here, the larger part of what a
+ * dirty page costs (bench/, part pages), and a loop that writes the same pages at every sync point,
+ * or at every k-th, pays it every time. So the arming before a sync point leaves writable the pages
+ * that the sync points before suggest will be written: the next scan lists them whether they were
+ * written or not, and the encoder, which compares every listed page with its shadow anyway, finds
+ * whether each changed (cape_tracker_changed). The guess is the set changed P sync points before
+ * the coming one, with the period P (1 to history - 1) under which the last sync point's set was
+ * best foretold: an ADI sweep with five loops a time step repeats with P = 5, a stencil with one
+ * region a sweep with P = 1. A page guessed right spares its fault; one guessed wrong costs a
+ * comparison (0.4-0.7 us: it is read from memory; NAS BT class W: 1.1 us saved per page guessed
+ * right, 0.7 us lost per page guessed wrong); so P counts if it foretold more than 2/3 as many
+ * pages right as wrong, and no page is left writable when none does (BT, whose pages change at two
+ * sync points in a row and then rest, lost as much as it saved with the rule "changed at the last
+ * two, so at the next"). Clearing the protection costs about 0.12 us a page and 1.6 us a call
+ * (UFFDIO_WRITEPROTECT): guessed pages less than HOT_GAP pages apart are cleared in one call.
  *
  * It is exact whatever the guess: after an arming every tracked page's shadow equals memory (the
  * arming refreshed the pages written since the last one), so a page left writable only reads as
- * written, and a page whose content equals its shadow was not changed since the last sync point.
- *
- * heat, per page: 0 cold; SEEN written at the last sync point and protected; 1..hot_epochs hot (left
- * writable at the next arming), the sync points it stays so unless written. */
-#define SEEN 0x80u
+ * written, and the encoder sends what differs from the shadow. */
 #define HOT_GAP 4u
-static unsigned hot_epochs = 3;
-static int seen_cur;                 /* seen_pages[seen_cur]: pages the last collection found SEEN */
 
-void cape_tracker_set_hot_epochs(unsigned n) { hot_epochs = n < SEEN ? n : SEEN - 1; }
+void cape_tracker_set_hot_history(unsigned n) { history_wanted = n < MAX_HISTORY ? n : MAX_HISTORY; }
+
+/* The encoder found this dirty page changed (pages come in increasing address order). */
+void cape_tracker_changed(uintptr_t page) {
+    if (backend != CAPE_TRACKER_UFFD || history == 0 || !collected) return;
+    uint32_t slot = (uint32_t)(sync_points % history);
+    changed_pages[slot][changed_count[slot]++] = page;
+}
+
+/* Pages both ascending lists hold. */
+static uint64_t common_pages(const uintptr_t *a, uint64_t na, const uintptr_t *b, uint64_t nb) {
+    uint64_t i = 0, j = 0, n = 0;
+    while (i < na && j < nb) {
+        if (a[i] < b[j]) i++;
+        else if (a[i] > b[j]) j++;
+        else { n++; i++; j++; }
+    }
+    return n;
+}
+
+/* After a sync point's encoding: its set of changed pages is complete; choose the guess for the
+   next one. */
+static void choose_hot_pages(void) {
+    hot_count = 0;
+    if (history == 0) return;
+    uint32_t now = (uint32_t)(sync_points % history);
+    uint64_t n = changed_count[now];
+    int64_t best = 8;   /* worth at least a few calls */
+    uint32_t period = 0;
+    for (uint32_t p = 1; p < history && p <= sync_points; p++) {
+        uint32_t then = (now + history - p) % history;
+        uint64_t right = common_pages(changed_pages[now], n, changed_pages[then], changed_count[then]);
+        int64_t score = 3 * (int64_t)right - 2 * (int64_t)(changed_count[then] - right);
+        if (score > best) { best = score; period = p; }
+    }
+    sync_points++;
+    changed_count[sync_points % history] = 0;   /* the next sync point's list */
+    if (period == 0) return;
+    uint32_t guess = (uint32_t)((sync_points + history - period) % history);
+    hot_pages = changed_pages[guess];
+    hot_count = changed_count[guess];
+}
 
 static void collect_pages(cape_range_t *r, uintptr_t s, uintptr_t e, uint64_t cat) {
     (void)cat;
-    for (uintptr_t p = s; p < e; p += PAGE) {
-        uint64_t idx = (p - r->start) / PAGE;
-        uint8_t h = r->heat[idx];
-        if (h != 0 && h != SEEN && !page_differs(r, p, shadow_page(p))) {
-            /* Left writable and not changed (a section may have listed it already: it stays). */
-            if (--r->heat[idx]) hot_pages[hot_count++] = p;
-            continue;
-        }
-        if (hot_epochs == 0) {
-            r->heat[idx] = 0;
-        } else if (h == 0) {
-            r->heat[idx] = SEEN;
-            seen_pages[seen_cur][seen_count[seen_cur]++] = p;
-        } else {
-            r->heat[idx] = (uint8_t)hot_epochs;
-            hot_pages[hot_count++] = p;
-        }
-        mark_dirty(r, idx, p, 0);
-    }
+    for (uintptr_t p = s; p < e; p += PAGE) mark_dirty(r, (p - r->start) / PAGE, p, 0);
 }
 
-/* After a collection: pages it did not list lose the SEEN of the one before. */
-static void expire_seen(int previous) {
-    for (uint64_t i = 0; i < seen_count[previous]; i++) {
-        uintptr_t p = seen_pages[previous][i];
-        int k = find_range(p);
-        if (k >= 0 && ranges[k].heat[(p - ranges[k].start) / PAGE] == SEEN) ranges[k].heat[(p - ranges[k].start) / PAGE] = 0;
-    }
-    seen_count[previous] = 0;
-}
-
-/* The end of an arming: the hot pages (ascending, as the collection's scan listed them) become
-   writable; a cold page between two of them is compared at the next collection. */
+/* The end of an arming: the guessed pages become writable. */
 static void leave_hot_writable(void) {
     uint64_t n = hot_count;
     hot_count = 0;
@@ -1217,14 +1234,7 @@ static void leave_hot_writable(void) {
         int k = find_range(s);
         uint64_t j = i + 1;
         if (k < 0) { i = j; continue; }
-        cape_range_t *r = &ranges[k];
-        for (; j < n && hot_pages[j] < r->end && hot_pages[j] - e <= HOT_GAP * PAGE; j++) {
-            for (uintptr_t g = e; g < hot_pages[j]; g += PAGE) {
-                uint8_t *h = &r->heat[(g - r->start) / PAGE];
-                if (*h == 0 || *h == SEEN) *h = 1;
-            }
-            e = hot_pages[j] + PAGE;
-        }
+        while (j < n && hot_pages[j] < ranges[k].end && hot_pages[j] - e <= HOT_GAP * PAGE) e = hot_pages[j++] + PAGE;
         struct uffdio_writeprotect wp = { .range = { s, e - s }, .mode = 0 };
         (void)ioctl(uffd, UFFDIO_WRITEPROTECT, &wp);   /* a failure costs only the faults it would spare */
         i = j;
@@ -1234,17 +1244,12 @@ static void leave_hot_writable(void) {
 /* The sync point's scan protects the pages again as it lists them: the encoder brings their shadow
    up to date (Diff.Encoder.addRefreshing), so the next arming finds only the pages written after
    this scan (the other ranks' diffs applied, the runtime's own writes) and copies just those. */
-static int collected;   /* the sync point's scan ran: cape_tracker_after_write may protect again */
 
 static void uffd_collect(void) {
     uint64_t t0 = now_ns();
     collected = 1;
     hot_count = 0;
-    int previous = seen_cur;
-    seen_cur ^= 1;
-    seen_count[seen_cur] = 0;
     if (scan_inside_region(PM_SCAN_WP_MATCHING_, collect_pages) != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
-    expire_seen(previous);
     for (uint32_t i = 0; i < nranges; i++) {
         cape_range_t *r = &ranges[i];
         if (!compared(r)) continue;
@@ -1347,6 +1352,7 @@ static void uffd_reset(void) {
         *state = 0;
     }
     scanned_any = 0;
+    if (collected) choose_hot_pages();
     collected = 0;
     stat_ns += now_ns() - t0;
 }

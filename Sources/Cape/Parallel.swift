@@ -244,7 +244,8 @@ enum Region {
         for i in 0..<n {
             let page = pages![i]
             emitFresh(below: page)
-            tracked.add(&enc, page: page, old: UnsafeRawPointer(olds![i]!))
+            // The uffd tracker guesses the next sync point's pages from this one's (track.c, "Hot pages").
+            if tracked.add(&enc, page: page, old: UnsafeRawPointer(olds![i]!)) { cape_tracker_changed(page) }
         }
         emitFresh(below: .max)
         enc.close()
@@ -265,11 +266,13 @@ enum Region {
             count = Int(c)
         }
 
-        mutating func add(_ enc: inout Diff.Encoder, page: UInt, old: UnsafeRawPointer) {
+        /// Returns whether the page's bytes differed from their old content.
+        @discardableResult
+        mutating func add(_ enc: inout Diff.Encoder, page: UInt, old: UnsafeRawPointer) -> Bool {
             while r < count && ranges[r].end <= page { r += 1 }
-            guard r < count, ranges[r].start <= page else { return }
+            guard r < count, ranges[r].start <= page else { return false }
             let lo = max(page, ranges[r].clip_start), hi = min(page + 4096, ranges[r].clip_end)
-            guard lo < hi else { return }
+            guard lo < hi else { return false }
             if usesUffd {
                 // The old content is the shadow: it takes the new content as the page is encoded,
                 // the whole page (the scan protected all of it again; a later region's clip of the
@@ -281,6 +284,7 @@ enum Region {
             } else {
                 enc.add(current: UnsafeRawPointer(bitPattern: lo)!, old: old + Int(lo - page), lo: lo, hi: hi)
             }
+            return enc.changedEnd > lo
         }
     }
 

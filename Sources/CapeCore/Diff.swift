@@ -32,6 +32,8 @@ public enum Diff {
         public private(set) var bytes = 0
         public private(set) var runs = 0
         public private(set) var overflow = false
+        /// The address just after the last changed word encoded so far (0: none yet).
+        public var changedEnd: UInt { lastChangedEnd }
         // open run
         private var runStart = 0          // byte offset of its header in `out`
         private var runAddr: UInt = 0

@@ -14,7 +14,7 @@ public struct Settings: Sendable, Equatable {
     public var profilePath: String?
     public var atomics = AtomicsMode.local
     public var exchange = ExchangeMode.auto
-    public var hotPages = 3
+    public var hotPages = 8
 
     public enum StdinMode: String, Sendable { case replicate, rank0 }
     public enum RaceMode: String, Sendable { case warn, error }
@@ -51,8 +51,8 @@ public struct Settings: Sendable, Equatable {
               meaning: "local: atomic updates whose result is not read (lock add, sub, inc, dec, and, or, xor; compare-exchange loops of one operation, of min or of max) run on the rank's memory and are merged at the next sync point, reached by a jump where the instruction is rewritten; trap: the same, but every atomic instruction traps (for measuring); serial: every atomic instruction runs team-wide, one at a time"),
         Entry(name: "CAPE_EXCHANGE", defaultValue: "auto",
               meaning: "auto: when every rank runs on one host, the sync points' data travels through memory the ranks share (segments up to 4 MiB), else through the proxies and MPI; proxy: always through the proxies (for measuring)"),
-        Entry(name: "CAPE_HOT_PAGES", defaultValue: "3",
-              meaning: "uffd tracker: a page written at two sync points in a row is left writable (no write fault) and compared with its copy at the next one, for up to this many sync points without a write; 0: protect every page at every sync point (for measuring)"),
+        Entry(name: "CAPE_HOT_PAGES", defaultValue: "8",
+              meaning: "uffd tracker: how many past sync points' written pages are kept to guess which pages the next one will find written; those are left writable (no write fault) and compared with their copy; 0: protect every page at every sync point (for measuring)"),
         Entry(name: "CAPE_PROFILE", defaultValue: "(unset)",
               meaning: "a path: rank 0 writes a per-region profile there at exit (time computing, tracking, encoding, exchanging and applying, bytes, dirty pages); `cape-profile` prints it and draws its chart"),
     ]
@@ -104,7 +104,7 @@ public struct Settings: Sendable, Equatable {
             guard let m = ExchangeMode(rawValue: v) else { throw .invalid(name: "CAPE_EXCHANGE", value: v, expected: "auto or proxy") }
             s.exchange = m
         }
-        if let v = try int("CAPE_HOT_PAGES", min: 0, max: 100) { s.hotPages = v }
+        if let v = try int("CAPE_HOT_PAGES", min: 0, max: 16) { s.hotPages = v }
         return s
     }
 }

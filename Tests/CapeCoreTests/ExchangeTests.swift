@@ -116,12 +116,12 @@ struct SettingsTests {
         }
     }
 
-    @Test("how long hot pages stay writable")
+    @Test("how many sync points guess the hot pages")
     func hotPages() throws {
-        #expect(try Settings.parse([:]).hotPages == 3)
+        #expect(try Settings.parse([:]).hotPages == 8)
         #expect(try Settings.parse(["CAPE_HOT_PAGES": "0"]).hotPages == 0)
-        #expect(throws: Settings.Problem.invalid(name: "CAPE_HOT_PAGES", value: "-1", expected: "an integer from 0 to 100")) {
-            try Settings.parse(["CAPE_HOT_PAGES": "-1"])
+        #expect(throws: Settings.Problem.invalid(name: "CAPE_HOT_PAGES", value: "17", expected: "an integer from 0 to 16")) {
+            try Settings.parse(["CAPE_HOT_PAGES": "17"])
         }
     }
 

@@ -69,15 +69,17 @@ typedef struct cape_range {
     int prot;                       /* protection to restore */
     uint32_t kind;                  /* cape_range_kind */
     uint32_t *state;                /* per page: 0 clean, 1 being twinned, 2 + slot when dirty, and flag bits */
-    uint8_t *heat;                  /* uffd, per page: sync points it is left writable for (track.c, "Hot pages") */
 } cape_range_t;
 
 enum cape_tracker_backend { CAPE_TRACKER_MPROTECT = 0, CAPE_TRACKER_UFFD = 1 };
 /* Switches to the uffd backend if the kernel has it (probed with a scratch mapping). shadow: a
    reservation for the shadow copy. Returns 0, or -1 with the reason in cape_tracker_error(). */
 int cape_tracker_use_uffd(void *shadow, size_t shadow_bytes);
-/* uffd: the sync points a hot page (written at two in a row) stays writable unless written; 0: none. */
-void cape_tracker_set_hot_epochs(unsigned n);
+/* uffd: how many past sync points' changed pages are kept to guess the next one's (track.c, "Hot
+   pages"); 0: leave no page writable. */
+void cape_tracker_set_hot_history(unsigned n);
+/* uffd: the encoder found the dirty page `page` changed (pages in increasing address order). */
+void cape_tracker_changed(uintptr_t page);
 int cape_tracker_backend(void);
 /* Time (ns) of the uffd tracker's own work since the last call: arming, scanning, copying. */
 uint64_t cape_tracker_take_ns(void);
