@@ -737,9 +737,9 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     sorted_old = (const uint8_t **)p;
     p += (pages + 1) * sizeof(uintptr_t);
     for (uint32_t i = 0; i < history; i++) {
+        p += (pages + 1) * sizeof(uintptr_t);
         changed_pages[i] = (uintptr_t *)p;
         changed_count[i] = 0;
-        p += (pages + 1) * sizeof(uintptr_t);
     }
     sync_points = 0;
     hot_count = 0;
@@ -1248,6 +1248,7 @@ static void leave_hot_writable(void) {
 static void uffd_collect(void) {
     uint64_t t0 = now_ns();
     collected = 1;
+    hot_count = 0;
     if (scan_inside_region(PM_SCAN_WP_MATCHING_, collect_pages) != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
     for (uint32_t i = 0; i < nranges; i++) {
         cape_range_t *r = &ranges[i];
