@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,8 +186,23 @@ static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t h
     return mprotect((void *)s, e - s, r->prot);
 }
 
-/* Entries are claimed first and published last: a fault still in flight when the section ends
-   leaves a zero entry, and its page's writes stay in the rank's own diff. */
+/* A fault that records its page in the running section is counted in flight from before its look
+   at section_active until its entry is published, and the section's end waits for it: a fault
+   preempted between the two would otherwise claim an index of the next section, writing its page
+   over that section's entry of the same index and its copy over that entry's section twin (the
+   next section then published the bytes of another page that differ from the wrong twin: values
+   of this rank's that other ranks' sections of other locks had since replaced). */
+static uint32_t section_inflight;
+
+static int section_join(void) {
+    __atomic_fetch_add(&section_inflight, 1, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&section_active, __ATOMIC_SEQ_CST)) return 1;
+    __atomic_fetch_sub(&section_inflight, 1, __ATOMIC_RELEASE);
+    return 0;
+}
+
+static void section_joined(void) { __atomic_fetch_sub(&section_inflight, 1, __ATOMIC_RELEASE); }
+
 static uint32_t section_claim(void) {
     uint32_t j = __atomic_fetch_add(&section_count, 1, __ATOMIC_ACQ_REL);
     if (j >= MAX_SECTION_PAGES) cape_die_in_signal("a critical, ordered or locked section wrote more than 256 MiB (keep such sections small)");
@@ -205,7 +221,7 @@ static void handle_reprotected(cape_range_t *r, uint64_t idx, uintptr_t page, ui
         while (__atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE) == 1) cape_cpu_relax_shim();
         return;
     }
-    if (section_active) {
+    if (section_join()) {
         uint32_t j = section_claim();
         uint64_t slot = twin_cap - 1 - j;
         if (slot <= __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE))
@@ -213,6 +229,7 @@ static void handle_reprotected(cape_range_t *r, uint64_t idx, uintptr_t page, ui
         memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
         section_old[j] = twin_base + slot * PAGE;
         __atomic_store_n(&section_pages[j], page, __ATOMIC_RELEASE);
+        section_joined();
     } else {
         pending_add(page);
     }
@@ -228,7 +245,10 @@ static void handle_write(cape_range_t *r, uintptr_t addr) {
     if (now & REPROT) { handle_reprotected(r, idx, page, now); return; }
     if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         uint32_t state = take_twin(page);
-        if (section_active) section_record(page, twin_base + (uint64_t)(state - 2) * PAGE);
+        if (section_join()) {
+            section_record(page, twin_base + (uint64_t)(state - 2) * PAGE);
+            section_joined();
+        }
         if (mprotect((void *)page, PAGE, r->prot) != 0) {
             if (errno != ENOMEM) cape_die_in_signal("mprotect failed while tracking a write (check the memory limits)");
             uintptr_t g = page & ~(uintptr_t)(65536 - 1);
@@ -737,9 +757,9 @@ int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info) {
     sorted_old = (const uint8_t **)p;
     p += (pages + 1) * sizeof(uintptr_t);
     for (uint32_t i = 0; i < history; i++) {
-        p += (pages + 1) * sizeof(uintptr_t);
         changed_pages[i] = (uintptr_t *)p;
         changed_count[i] = 0;
+        p += (pages + 1) * sizeof(uintptr_t);
     }
     sync_points = 0;
     hot_count = 0;
@@ -838,9 +858,14 @@ static void protect_again(uintptr_t page) {
         /* Being twinned by a sibling's fault: wait for it, or the page would stay writable. */
         if (s == 1) { cape_cpu_relax_shim(); continue; }
         if (s < 2 || (s & REPROT)) return;
-        if (!__atomic_compare_exchange_n(&r->state[idx], &s, s | REPROT, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+        /* The page is held (state 1) until it is protected, and only then marked: a sibling's fault
+           from before (the page was protected at the arming, and its handler ran late) that saw the
+           mark early took the page as already written in the section and cleared the mark, and the
+           protection that followed left a page no fault could make writable again. */
+        if (!__atomic_compare_exchange_n(&r->state[idx], &s, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
         if (mprotect((void *)page, PAGE, r->prot & ~PROT_WRITE) != 0)
             cape_die("mprotect failed while starting a critical, ordered or locked section (raise vm.max_map_count)");
+        __atomic_store_n(&r->state[idx], s | REPROT, __ATOMIC_RELEASE);
         return;
     }
 }
@@ -890,7 +915,10 @@ void cape_section_resume(void) {
 
 uint32_t cape_section_end(const uintptr_t **pages, const uint8_t *const **old) {
     if (backend == CAPE_TRACKER_UFFD && armed) uffd_section_end();
-    __atomic_store_n(&section_active, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&section_active, 0, __ATOMIC_SEQ_CST);
+    for (unsigned spins = 0; __atomic_load_n(&section_inflight, __ATOMIC_ACQUIRE) != 0; spins++) {
+        if (spins < 200) cape_cpu_relax_shim(); else sched_yield();
+    }
     uint32_t n = __atomic_load_n(&section_count, __ATOMIC_ACQUIRE);
     if (n > MAX_SECTION_PAGES) n = MAX_SECTION_PAGES;
     section_last = n;
