@@ -170,22 +170,6 @@ static uint32_t take_twin(uintptr_t page) {
     return (uint32_t)(2 + slot);
 }
 
-/* Twins every still-protected page of [s, e) within r (the page `held` is already ours) and
-   unprotects the span in one call. */
-static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t held) {
-    if (s < r->start) s = r->start;
-    if (e > r->end) e = r->end;
-    for (uintptr_t p = s; p < e; p += PAGE) {
-        uint64_t idx = (p - r->start) / PAGE;
-        if (p == held) continue;
-        uint32_t expect = 0;
-        /* Twin now: once the span is writable nothing would tell us about this page. */
-        if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-            __atomic_store_n(&r->state[idx], take_twin(p), __ATOMIC_RELEASE);
-    }
-    return mprotect((void *)s, e - s, r->prot);
-}
-
 /* A fault that records its page in the running section is counted in flight from before its look
    at section_active until its entry is published, and the section's end waits for it: a fault
    preempted between the two would otherwise claim an index of the next section, writing its page
@@ -215,40 +199,85 @@ static void section_record(uintptr_t page, const uint8_t *old) {
     __atomic_store_n(&section_pages[j], page, __ATOMIC_RELEASE);
 }
 
+/* The running section's record of a page first written in it: its start content is `old`, its
+   twin. Returns 0 when no section runs. */
+static int section_record_twin(uintptr_t page, const uint8_t *old) {
+    if (!section_join()) return 0;
+    section_record(page, old);
+    section_joined();
+    return 1;
+}
+
+/* The running section's record of a page protected again at its start (REPROT): its content now
+   is its start content, copied to a section twin at the top of the twin store. Returns 0 when no
+   section runs. */
+static int section_record_copy(uintptr_t page) {
+    if (!section_join()) return 0;
+    uint32_t j = section_claim();
+    uint64_t slot = twin_cap - 1 - j;
+    if (slot <= __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE))
+        cape_die_in_signal("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
+    memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
+    section_old[j] = twin_base + slot * PAGE;
+    __atomic_store_n(&section_pages[j], page, __ATOMIC_RELEASE);
+    section_joined();
+    return 1;
+}
+
+/* Twins every still-protected page of [s, e) within r (the page `held` is already ours) and
+   unprotects the span in one call. Each page is taken as a fault would take it, since once the
+   span is writable nothing would tell us about it: a clean page gets its twin, a page protected
+   again for a section its section record, and both their record in the running section. (Until
+   the span's mprotect lands, a sibling's write to such a page faults and retries.) */
+static int unprotect_span(cape_range_t *r, uintptr_t s, uintptr_t e, uintptr_t held) {
+    if (s < r->start) s = r->start;
+    if (e > r->end) e = r->end;
+    for (uintptr_t p = s; p < e; p += PAGE) {
+        uint64_t idx = (p - r->start) / PAGE;
+        if (p == held) continue;
+        uint32_t now = __atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE), expect = now;
+        if (now == 0) {
+            if (!__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+            uint32_t state = take_twin(p);
+            section_record_twin(p, twin_base + (uint64_t)(state - 2) * PAGE);
+            __atomic_store_n(&r->state[idx], state, __ATOMIC_RELEASE);
+        } else if (now & REPROT) {
+            if (!__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) continue;
+            if (!section_record_copy(p)) pending_add(p);
+            __atomic_store_n(&r->state[idx], now & ~REPROT, __ATOMIC_RELEASE);
+        }
+    }
+    return mprotect((void *)s, e - s, r->prot);
+}
+
 /* A REPROT page: twin it for the section if one is running, and make it writable. */
 static void handle_reprotected(cape_range_t *r, uint64_t idx, uintptr_t page, uint32_t s) {
     if (!__atomic_compare_exchange_n(&r->state[idx], &s, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         while (__atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE) == 1) cape_cpu_relax_shim();
         return;
     }
-    if (section_join()) {
-        uint32_t j = section_claim();
-        uint64_t slot = twin_cap - 1 - j;
-        if (slot <= __atomic_load_n(&dirty_count, __ATOMIC_ACQUIRE))
-            cape_die_in_signal("a region wrote more memory than the twin store holds (raise CAPE_TWIN_GB)");
-        memcpy(twin_base + slot * PAGE, (const void *)page, PAGE);
-        section_old[j] = twin_base + slot * PAGE;
-        __atomic_store_n(&section_pages[j], page, __ATOMIC_RELEASE);
-        section_joined();
-    } else {
-        pending_add(page);
-    }
+    if (!section_record_copy(page)) pending_add(page);
     if (mprotect((void *)page, PAGE, r->prot) != 0) cape_die_in_signal("mprotect failed while tracking a write (check the memory limits)");
     __atomic_store_n(&r->state[idx], s & ~REPROT, __ATOMIC_RELEASE);
 }
+
+/* The page this thread last found writable in its fault handler (0 after a fault that changed a
+   page), since when and how many times it has found it so fault after fault, and when last. */
+static __thread uintptr_t refault_page __attribute__((tls_model("initial-exec")));
+static __thread uint64_t refault_since __attribute__((tls_model("initial-exec")));
+static __thread uint64_t refault_last __attribute__((tls_model("initial-exec")));
+static __thread uint32_t refault_count __attribute__((tls_model("initial-exec")));
 
 static void handle_write(cape_range_t *r, uintptr_t addr) {
     uintptr_t page = addr & ~(uintptr_t)(PAGE - 1);
     uint64_t idx = (page - r->start) / PAGE;
     uint32_t expect = 0;
     uint32_t now = __atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE);
-    if (now & REPROT) { handle_reprotected(r, idx, page, now); return; }
+    if (now & REPROT) { refault_page = 0; handle_reprotected(r, idx, page, now); return; }
     if (__atomic_compare_exchange_n(&r->state[idx], &expect, 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        refault_page = 0;
         uint32_t state = take_twin(page);
-        if (section_join()) {
-            section_record(page, twin_base + (uint64_t)(state - 2) * PAGE);
-            section_joined();
-        }
+        section_record_twin(page, twin_base + (uint64_t)(state - 2) * PAGE);
         if (mprotect((void *)page, PAGE, r->prot) != 0) {
             if (errno != ENOMEM) cape_die_in_signal("mprotect failed while tracking a write (check the memory limits)");
             uintptr_t g = page & ~(uintptr_t)(65536 - 1);
@@ -265,6 +294,17 @@ static void handle_write(cape_range_t *r, uintptr_t addr) {
     }
     /* Another thread is twinning this page: wait until it is writable. */
     while (__atomic_load_n(&r->state[idx], __ATOMIC_ACQUIRE) == 1) cape_cpu_relax_shim();
+    /* A fault on a page the state holds writable is one handled late, and the write then goes
+       through. Should the page stay protected all the same, the write would fault for ever: after
+       3 million such faults on one page and nothing else, none more than 1 s after the last and
+       10 s in all, stop loudly instead of hanging. (A thread that lost the race to twin one page at
+       every sync point would need sync points less than 3.3 us apart to count as many.) */
+    uint64_t t = now_ns();
+    if (page != refault_page || t - refault_last > 1000000000ull) { refault_page = page; refault_since = t; refault_count = 0; }
+    refault_last = t;
+    if (++refault_count > 3000000u && t - refault_since > 10000000000ull)
+        cape_die_in_signal("internal error: a write faults again and again on a page the mprotect tracker holds writable "
+                           "(please report this; CAPE_TRACKER=uffd tracks writes without faults)");
 }
 
 static void chain(int sig, siginfo_t *si, void *uc) {
