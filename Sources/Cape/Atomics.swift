@@ -122,6 +122,8 @@ enum AtomicUpdates {
             case 4: p.storeBytes(of: UInt32(truncatingIfNeeded: m.value), as: UInt32.self)
             default: p.storeBytes(of: m.value, as: UInt64.self)
             }
+            // The merged value is what every rank holds: the shadow gets it too, as for an applied diff.
+            if uffd { cape_tracker_applied(a, a + UInt(m.width)) }
         }
     }
 }

@@ -208,7 +208,7 @@ enum Region {
         cape_tracker_reset()
         var info = cape_tracker_info_t()
         if cape_tracker_scan(c.sp, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
-        if cape_tracker_protect() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
+        if cape_tracker_rearm() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
         current = (c.fn, c.data, c.sp, info, c.tracked, c.start, c.local)
         Sync.advance()
         Flush.epochStarts()

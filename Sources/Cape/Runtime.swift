@@ -76,6 +76,7 @@ func capeSwiftStart() {
             fatalEverywhere("CAPE_TRACKER=uffd, but \(String(cString: cape_tracker_error())) (use CAPE_TRACKER=mprotect or auto)")
         }
         cape_tracker_set_hot_history(UInt32(Runtime.settings.hotPages))
+        cape_tracker_set_check_rearm(Runtime.settings.verify ? 1 : 0)
     }
     trace(2, cape_tracker_backend() == Int32(CAPE_TRACKER_UFFD.rawValue) ? "tracking writes with userfaultfd"
         : "tracking writes with mprotect" + (Runtime.settings.tracker == .auto ? " (\(String(cString: cape_tracker_error())))" : ""))

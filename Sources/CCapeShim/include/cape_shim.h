@@ -105,6 +105,11 @@ void cape_tracker_set_stack_limit(uintptr_t startup_block);
 int cape_tracker_scan(uintptr_t entry_sp, cape_tracker_info_t *info);
 /* Write-protects the selected memory and arms the fault handler. */
 int cape_tracker_protect(void);
+/* The same after a barrier's exchange: with the uffd backend, where the ranges stand, the pages
+   the barrier's collection protected stay so, and nothing is scanned (track.c says why). */
+int cape_tracker_rearm(void);
+/* Runs the scan a barrier's arming skips and fails the arming if it finds a stale shadow page. */
+void cape_tracker_set_check_rearm(int on);
 /* Restores the protections; the dirty set stays readable until the next scan. */
 int cape_tracker_unprotect(void);
 const cape_range_t *cape_tracker_ranges(uint32_t *count);
