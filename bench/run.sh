@@ -169,7 +169,9 @@ Environment:
                  libgomp, at least 2               (default: 5)
   BENCH_TIMEOUT  seconds before one run is killed, 0 = no limit (default: 900)
   CC, MPICC      compilers (default: gcc, mpicc)
-  CFLAGS         optimisation flags (default: "-O3 -march=native")
+  CFLAGS         optimisation flags (default: "-O3 -march=native -mno-avx512f":
+                 libcape's disassembler, Capstone 4, does not know every
+                 AVX-512 instruction, see the README's limits)
 EOF
 }
 
@@ -212,7 +214,7 @@ HOSTS_SYNC_OPS="${BENCH_HOSTS_SYNC_OPS:-200}"
 COMPUTE_S="${BENCH_COMPUTE_S:-5}"
 CC="${CC:-gcc}"
 MPICC="${MPICC:-mpicc}"
-CFLAGS="${CFLAGS:--O3 -march=native}"
+CFLAGS="${CFLAGS:--O3 -march=native -mno-avx512f}"
 
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer (got '$REPS')"
 [[ "$NP" =~ ^[1-9][0-9]*$ ]] || die "BENCH_NP must be a positive integer (got '$NP')"
