@@ -20,7 +20,9 @@
  *              token (the first iteration index whose chunk may run its ordered blocks)
  *   locks      4096 entries x 16 bytes: key (u64, 0 = free entry), lock word (u32, 0 = free,
  *              else the holder's identity), nest count (u32)
- *   log tails  one u64 per log bank, in a page of its own
+ *   log tails  one u64 per log bank, in a page of its own; at byte 2048 of that page the stop word
+ *              (u32, 0 until a rank of the home host stops the job: the one that sets it prints the
+ *              job's `cape:` line, see cape_die)
  *   job clock  the readings of rank 0's clock that sequential code takes (see CAPE_SH_CLOCK_TAKE):
  *              a ring of CAPE_CLOCK_RING entries of 4 u64 (tag = (seq + 1) << 16 | clock id,
  *              seconds, nanoseconds, check = a hash of the other three), then from offset 4096 one u64 per rank: how many
@@ -50,6 +52,7 @@
 #define CAPE_LOCKS_OFFSET 65536u
 #define CAPE_LOCKS_BYTES 65536u
 #define CAPE_LOG_TAILS_OFFSET 131072u
+#define CAPE_STOP_WORD_OFFSET 133120u   /* CAPE_LOG_TAILS_OFFSET + 2048 */
 #define CAPE_CLOCK_OFFSET 135168u
 #define CAPE_CLOCK_BYTES 65536u
 #define CAPE_CLOCK_RING 64u
@@ -70,6 +73,7 @@ _Static_assert(CAPE_LOCKS_OFFSET == CAPE_COUNTERS_OFFSET + CAPE_COUNTERS_BYTES, 
 _Static_assert(CAPE_LOCKS_BYTES == CAPE_LOCK_ENTRIES * 16u, "lock entries");
 _Static_assert(CAPE_LOG_TAILS_OFFSET == CAPE_LOCKS_OFFSET + CAPE_LOCKS_BYTES, "log tails follow the locks");
 _Static_assert(CAPE_CLOCK_OFFSET == CAPE_LOG_TAILS_OFFSET + 4096u, "the job clock follows the log tails' page");
+_Static_assert(CAPE_STOP_WORD_OFFSET == CAPE_LOG_TAILS_OFFSET + 2048u, "the stop word shares the log tails' page");
 _Static_assert(CAPE_CLOCK_RING * 32u <= CAPE_CLOCK_TAKEN_OFFSET, "clock ring");
 _Static_assert(CAPE_CLOCK_TAKEN_OFFSET + CAPE_CLOCK_MAX_RANKS * 8u == CAPE_CLOCK_BYTES, "clock counters");
 _Static_assert(CAPE_LOG_BANKS_OFFSET == CAPE_CLOCK_OFFSET + CAPE_CLOCK_BYTES, "log banks follow the job clock");

@@ -102,6 +102,30 @@ static void end_job(int code, int quiet) {
     if (how >= 0) kill(getpid(), SIGKILL);
 }
 
+/* The job prints one `cape:` line, however many ranks stop at once (a condition every rank meets
+   on its own, such as a limit that every thread of a region passes, or a check that fails
+   everywhere). The ranks of rank 0's host share a stop word: the first to set it prints, the
+   others end without a word. A rank on another host cannot reach that word without its proxy,
+   which may be the very thing that failed: it waits a second before it prints, and by then a stop
+   of the home host has ended the job (its rank aborts it 0.2 s after its line, see end_job); a stop
+   of its own is reported a second later than it could be. */
+static uint32_t *stop_word;
+static int stop_home;
+
+void cape_set_stop_word(uint32_t *word, int home) {
+    stop_home = home;
+    __atomic_store_n(&stop_word, word, __ATOMIC_RELEASE);
+}
+
+static int first_to_stop(void) {
+    uint32_t *w = __atomic_load_n(&stop_word, __ATOMIC_ACQUIRE);
+    if (!w) return 1;
+    if (stop_home) return __atomic_exchange_n(w, 1, __ATOMIC_ACQ_REL) == 0;
+    struct timespec pause = { 1, 0 };
+    while (nanosleep(&pause, &pause) != 0) {}
+    return 1;
+}
+
 void cape_die(const char *msg) {
     static int hooked;
     static char line[4096];
@@ -111,7 +135,7 @@ void cape_die(const char *msg) {
     }
     /* One write: ranks that stop at once do not interleave their lines. */
     snprintf(line, sizeof line, "cape: %s\n", msg);
-    cape_write_err(line);
+    if (first_to_stop()) cape_write_err(line);
     /* Before the job is aborted: its end may kill this process before it gets further. */
     cape_files_cleanup();
     end_job(1, 0);

@@ -233,6 +233,8 @@ private func shareState(_ at: UnsafeMutableRawPointer, bytes: Int) {
     if mmap(at, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0) == MAP_FAILED {
         fatal("cannot map the shared loop counters and locks: \(errnoText())")
     }
+    // From here the job prints one line when several ranks stop at once (cape_die).
+    cape_set_stop_word((at + Int(CAPE_STOP_WORD_OFFSET)).assumingMemoryBound(to: UInt32.self), SharedState.home ? 1 : 0)
     if SharedState.hosts > 1 {
         _ = channel.call(CAPE_OP_SHARE, arg0: UInt64(fd), arg1: UInt64(bytes), arg2: Runtime.rank == 0 ? 1 : 0)
     }

@@ -1,6 +1,6 @@
 // What makes a run trustworthy: CAPE_VERIFY names what differs, programs libcape cannot drive are
 // refused at start, the program's own crashes keep their signal, and a stop prints one line for
-// the job after the program's output, with the profile still written.
+// the job after the program's output (however many ranks stop at once), with the profile still written.
 import Foundation
 import Testing
 
@@ -96,6 +96,20 @@ struct TrustTests {
             }
         }
         #expect(reported, "no run ended with signal \(signal)")
+    }
+
+    @Test("ranks that stop on their own at the same moment print one cape: line for the job",
+          arguments: [(2, 1), (4, 1), (2, 2), (4, 2)])
+    func everyRankStopsOnce(ranks: Int, hosts: Int) throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = try Harness.compileFailureProgram("heap_window", into: dir)
+        let r = try runCape(exe, ranks: ranks, hosts: hosts)
+        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+        #expect(r.stdoutText == "banner of the program\n", "stdout: \(r.stdoutText)")
+        let lines = capeLines(r)
+        #expect(lines.count == 1 && lines[0].contains("allocated more than its region-heap window"),
+                Comment(rawValue: Harness.clip(r.stderrText)))
     }
 
     @Test("a stop prints one cape: line for the job, after the program's output, and writes the profile",

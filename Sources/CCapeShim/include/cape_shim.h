@@ -203,6 +203,9 @@ uint64_t cape_swift_shared_word(void);
 void cape_die(const char *msg) __attribute__((noreturn));
 /* The same from a signal handler: no flush and no hook (async-signal-safe). */
 void cape_die_in_signal(const char *msg) __attribute__((noreturn));
+/* The job's stop word in the memory that the ranks of rank 0's host share (CAPE_STOP_WORD_OFFSET):
+   once set, cape_die on those ranks prints its line only if it is the first to stop. */
+void cape_set_stop_word(uint32_t *word, int home);
 /* Clears the vector registers, before main (the caller zeroes the scratch ones).
    Hidden: called through the PLT, its first call would run the lazy-binding resolver first, which
    saves the very registers it is to clear into the stack where main's frame goes. */
