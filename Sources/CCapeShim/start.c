@@ -160,11 +160,17 @@ int cape_launch_rank(void) {
 
 /* A stop that every rank reaches (a bad setting, an unsupported construct, ranks that diverged,
    a verify failure) is reported once for the job: by rank 0, whose stop ends the job. The others
-   wait for that end; should it not come (rank 0 did not get there), they report it themselves. */
+   wait for that end; should it not come (rank 0 did not get there), they report it themselves.
+   Before a rank can end the job (no abort hook yet: its settings and the program's runtime are
+   being checked), rank 0 cannot end the others either, and hydra waits for every rank: the others
+   would print the same line 5 s later. What they check there comes from the environment and the
+   binary, the same on every rank, so they leave quietly. Should rank 0 not meet it (an environment
+   given to some ranks only), its proxy finds a rank gone and stops the job by name. */
 void cape_die_everywhere(const char *msg) {
     if (cape_launch_rank() > 0) {
         flush_program_output();
         cape_files_cleanup();
+        if (!abort_job) _exit(1);
         struct timespec ts = { 5, 0 };
         while (nanosleep(&ts, &ts) != 0) {}
     }

@@ -90,6 +90,8 @@ func capeSwiftStart() {
     let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     let mine = Runtime.settings.threadsPerRank ?? max(1, cores / max(1, localRanks))
 
+    // Before the abort hook: every rank refuses the same program, rank 0 alone says so (cape_die_everywhere).
+    refuseForeignRuntimes()
     if launch.is_rank != 0 {
         // From here a failure of this rank must end the whole job, even before the proxy runs (the
         // other ranks would wait for this one in MPI_Init).
@@ -98,7 +100,6 @@ func capeSwiftStart() {
             return Runtime.channel?.postAbort(code: code, quiet: quiet != 0) == true ? 1 : 0
         }
     }
-    refuseForeignRuntimes()
     if launch.is_rank != 0 {
         let channel = Channel(gib: Runtime.settings.channelGiB)
         Runtime.channel = channel
