@@ -94,7 +94,17 @@ typedef struct cape_channel {
        the files that sequential code writes (Sources/CCapeShim/files.c): the directory's absolute
        path, NUL-terminated, or empty. The proxy removes that directory if the program dies first. */
     char files_dir[512];
+    /* Written by the program when its own crash ends it (Sources/CCapeShim/crash.c), read by the
+       proxy's parent-death handler, which prints the job's line for that end: enum
+       cape_end_report. */
+    uint32_t end_report;
 } cape_channel_t;
+
+/* Whether the proxy of a rank that ended without finishing says so. The job prints one line: the
+   ranks of rank 0's host share a stop word, and a crash that finds it already set by another rank
+   leaves the line to that rank's proxy. A rank on another host cannot reach the word: its proxy
+   waits a second first, and by then an end on the home host has ended the job. */
+enum cape_end_report { CAPE_END_SAY = 0, CAPE_END_QUIET = 1, CAPE_END_LATE = 2 };
 
 _Static_assert(sizeof(cape_slot_t) == 64, "a slot is a cache line");
 _Static_assert(__builtin_offsetof(cape_channel_t, slots) % 64 == 0, "slots on cache lines");

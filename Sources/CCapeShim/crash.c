@@ -69,6 +69,7 @@ static void on_crash(int sig, siginfo_t *si, void *uc) {
        where they happened. */
     int sent = si->si_code <= 0;
     if (sent || !runtime_code(pc, &object, &symbol, &offset)) {
+        cape_crash_claim(sig);
         default_action(sig);
         if (sent) raise(sig);
         return; /* the faulting instruction runs again, now with the default action */

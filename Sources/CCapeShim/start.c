@@ -6,6 +6,7 @@
  * reserved stack for that reason). */
 #define _GNU_SOURCE
 #include "cape_shim.h"
+#include "../../include/cape_channel.h"
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
@@ -124,6 +125,53 @@ static int first_to_stop(void) {
     struct timespec pause = { 1, 0 };
     while (nanosleep(&pause, &pause) != 0) {}
     return 1;
+}
+
+/* The program's own crash (crash.c) ends this rank with its signal. Its proxy, which dies with
+   it, would print a line, and so would every other rank's when they all crash at the same place:
+   on the home host the crash claims the stop word, and the first to claim it prints the job's line
+   itself, at once (a proxy may be killed with the job before it gets to print); the proxies of
+   the home host then say nothing. On another host the proxy prints a second later
+   (enum cape_end_report). */
+static volatile uint32_t *end_report;
+static int end_rank = -1;
+
+void cape_set_end_report(uint32_t *word, int rank) {
+    end_rank = rank;
+    __atomic_store_n(&end_report, word, __ATOMIC_RELEASE);
+}
+
+static char *put_number(char *p, unsigned v) {
+    char digits[12];
+    int n = 0;
+    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v && n < 11);
+    while (n) *p++ = digits[--n];
+    return p;
+}
+
+void cape_crash_claim(int sig) {
+    uint32_t *w = __atomic_load_n(&stop_word, __ATOMIC_ACQUIRE);
+    volatile uint32_t *r = __atomic_load_n(&end_report, __ATOMIC_ACQUIRE);
+    if (!w || !r) return;
+    if (!stop_home) {
+        __atomic_store_n(r, CAPE_END_LATE, __ATOMIC_RELEASE);
+        return;
+    }
+    __atomic_store_n(r, CAPE_END_QUIET, __ATOMIC_RELEASE);
+    if (__atomic_exchange_n(w, 1, __ATOMIC_ACQ_REL) != 0) return;
+    static char line[256];
+    char *p = line;
+    const char *a = "cape: the program of rank ", *b = " ended without finishing (", *c = ", signal ",
+               *d = "); the job stops\n", *name = sigabbrev_np(sig);
+    while (*a) *p++ = *a++;
+    p = put_number(p, (unsigned)end_rank);
+    while (*b) *p++ = *b++;
+    if (name) { *p++ = 'S'; *p++ = 'I'; *p++ = 'G'; while (*name && p < line + 200) *p++ = *name++; }
+    while (*c) *p++ = *c++;
+    p = put_number(p, (unsigned)sig);
+    while (*d) *p++ = *d++;
+    *p = 0;
+    cape_write_err(line);
 }
 
 void cape_die(const char *msg) {

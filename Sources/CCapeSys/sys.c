@@ -122,10 +122,12 @@ int cape_remove_own_tree(int dirfd, const char *name) {
    before it could remove it itself. Only a directory named cape-files.* whose owner record names
    the program is removed. */
 static const volatile char *watched_dir;
+static const volatile uint32_t *watched_report;
 static long watched_owner;
 
 void cape_files_watch(const cape_channel_t *channel, int owner_pid) {
     watched_dir = channel->files_dir;
+    watched_report = &channel->end_report;
     watched_owner = owner_pid;
 }
 
@@ -162,10 +164,17 @@ static char parent_gone[160] = "cape: a rank's program ended without finishing (
 
 static void on_parent_death(int sig) {
     (void)sig;
-    size_t n = 0;
-    while (parent_gone[n]) n++;
-    (void)!write(2, parent_gone, n);
+    uint32_t report = watched_report ? __atomic_load_n(watched_report, __ATOMIC_ACQUIRE) : CAPE_END_SAY;
     remove_watched();
+    if (report == CAPE_END_LATE) {
+        struct timespec pause = { 1, 0 };
+        while (nanosleep(&pause, &pause) != 0) {}
+    }
+    if (report != CAPE_END_QUIET) {
+        size_t n = 0;
+        while (parent_gone[n]) n++;
+        (void)!write(2, parent_gone, n);
+    }
     _exit(1);
 }
 

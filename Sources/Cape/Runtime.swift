@@ -236,6 +236,7 @@ private func shareState(_ at: UnsafeMutableRawPointer, bytes: Int) {
     }
     // From here the job prints one line when several ranks stop at once (cape_die).
     cape_set_stop_word((at + Int(CAPE_STOP_WORD_OFFSET)).assumingMemoryBound(to: UInt32.self), SharedState.home ? 1 : 0)
+    withUnsafeMutablePointer(to: &channel.control.pointee.end_report) { cape_set_end_report($0, Int32(Runtime.rank)) }
     if SharedState.hosts > 1 {
         _ = channel.call(CAPE_OP_SHARE, arg0: UInt64(fd), arg1: UInt64(bytes), arg2: Runtime.rank == 0 ? 1 : 0)
     }

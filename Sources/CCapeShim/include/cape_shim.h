@@ -206,6 +206,10 @@ void cape_die_in_signal(const char *msg) __attribute__((noreturn));
 /* The job's stop word in the memory that the ranks of rank 0's host share (CAPE_STOP_WORD_OFFSET):
    once set, cape_die on those ranks prints its line only if it is the first to stop. */
 void cape_set_stop_word(uint32_t *word, int home);
+/* The channel's end_report word and this rank's number; the claim that a crash of the program's
+   own makes on the stop word before its signal ends the rank (start.c). Async-signal-safe. */
+void cape_set_end_report(uint32_t *word, int rank);
+void cape_crash_claim(int sig);
 /* Clears the vector registers, before main (the caller zeroes the scratch ones).
    Hidden: called through the PLT, its first call would run the lazy-binding resolver first, which
    saves the very registers it is to clear into the stack where main's frame goes. */
