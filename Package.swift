@@ -17,6 +17,7 @@ let package = Package(
         // and the atomic-instruction patching (with the Capstone disassembler).
         .target(
             name: "CCapeShim",
+            dependencies: ["CCapeCodec"],
             path: "Sources/CCapeShim",
             publicHeadersPath: "include",
             cSettings: [.unsafeFlags(["-O2", "-fno-omit-frame-pointer", "-ftls-model=initial-exec"])],

@@ -86,6 +86,22 @@ static void blend_scalar(uint64_t *dst, const uint64_t *src, const uint8_t *mask
     }
 }
 
+static void blend_twice_scalar(uint64_t *dst, uint64_t *copy, const uint64_t *src, const uint8_t *mask, size_t words) {
+    for (size_t i = 0; i < words; i++) {
+        uint8_t m = mask[i];
+        if (m == 0) continue;
+        uint64_t v, d;
+        memcpy(&v, src + i, 8);
+        if (m != 0xFF) {
+            uint64_t keep = ~word_mask(m);
+            memcpy(&d, dst + i, 8);
+            v = (d & keep) | (v & ~keep);
+        }
+        memcpy(dst + i, &v, 8);
+        memcpy(copy + i, &v, 8);
+    }
+}
+
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) static void blend_avx2(uint64_t *dst, const uint64_t *src, const uint8_t *mask, size_t words) {
     /* Four mask bytes become 32 byte masks: each 128-bit lane of the broadcast holds all four, the
@@ -106,6 +122,26 @@ __attribute__((target("avx2"))) static void blend_avx2(uint64_t *dst, const uint
         _mm256_storeu_si256((__m256i *)(dst + i), v);
     }
     blend_scalar(dst + i, src + i, mask + i, words - i);
+}
+
+__attribute__((target("avx2"))) static void blend_twice_avx2(uint64_t *dst, uint64_t *copy, const uint64_t *src, const uint8_t *mask, size_t words) {
+    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
+                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+    const __m256i bits = _mm256_set1_epi64x(0x8040201008040201ll);
+    size_t i = 0;
+    for (; i + 4 <= words; i += 4) {
+        uint32_t m4;
+        memcpy(&m4, mask + i, 4);
+        if (m4 == 0) continue;
+        __m256i v = _mm256_loadu_si256((const __m256i *)(src + i));
+        if (m4 != 0xFFFFFFFFu) {
+            __m256i m = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)m4), spread), bits), bits);
+            v = _mm256_blendv_epi8(_mm256_loadu_si256((const __m256i *)(dst + i)), v, m);
+        }
+        _mm256_storeu_si256((__m256i *)(dst + i), v);
+        _mm256_storeu_si256((__m256i *)(copy + i), v);
+    }
+    blend_twice_scalar(dst + i, copy + i, src + i, mask + i, words - i);
 }
 #endif
 
@@ -143,4 +179,11 @@ void cape_codec_blend(uint64_t *dst, const uint64_t *src, const uint8_t *mask, s
     if (use_avx2()) { blend_avx2(dst, src, mask, words); return; }
 #endif
     blend_scalar(dst, src, mask, words);
+}
+
+void cape_codec_blend_twice(uint64_t *dst, uint64_t *copy, const uint64_t *src, const uint8_t *mask, size_t words) {
+#if defined(__x86_64__)
+    if (use_avx2()) { blend_twice_avx2(dst, copy, src, mask, words); return; }
+#endif
+    blend_twice_scalar(dst, copy, src, mask, words);
 }

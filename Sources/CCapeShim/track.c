@@ -10,6 +10,7 @@
  * re-merges mappings instead of splitting them further. */
 #define _GNU_SOURCE
 #include "cape_shim.h"
+#include "cape_codec.h"
 #include <dlfcn.h>
 #include <link.h>
 #include <errno.h>
@@ -1567,6 +1568,36 @@ void cape_tracker_before_write(uintptr_t start, uintptr_t end) { write_protect_s
    nothing is protected again. */
 void cape_tracker_after_write(uintptr_t start, uintptr_t end) {
     if (collected) write_protect_span(start, end, UFFDIO_WRITEPROTECT_MODE_WP);
+}
+
+/* Writes a run of another rank's diff (`words` words at `addr`, their bytes in src, byte masks in
+   mask) into memory, and with the uffd tracker into the shadow in the same pass where the page has
+   one (not in compared ranges, which the arming copies whole): cape_tracker_after_write says why
+   the shadow then stays equal to memory. */
+void cape_tracker_apply_run(uintptr_t addr, const uint64_t *src, const uint8_t *mask, size_t words) {
+    if (backend != CAPE_TRACKER_UFFD || !collected) { cape_codec_blend((uint64_t *)addr, src, mask, words); return; }
+    uintptr_t s = addr, e = addr + words * 8;
+    while (s < e) {
+        uint32_t i = first_range_after(s);
+        uintptr_t piece = e;
+        uint64_t *copy = NULL;
+        if (i < nranges && ranges[i].start <= s) {
+            if (ranges[i].end < piece) piece = ranges[i].end;
+            if (!compared(&ranges[i])) {
+                uintptr_t ce = (s / CHUNK + 1) * CHUNK;   /* the shadow is contiguous within a chunk */
+                if (ce < piece) piece = ce;
+                copy = (uint64_t *)(shadow_page(s & ~(uintptr_t)(PAGE - 1)) + (s & (PAGE - 1)));
+            }
+        } else if (i < nranges && ranges[i].start < piece) {
+            piece = ranges[i].start;
+        }
+        size_t n = (piece - s) / 8;
+        if (copy) cape_codec_blend_twice((uint64_t *)s, copy, src, mask, n);
+        else cape_codec_blend((uint64_t *)s, src, mask, n);
+        src += n;
+        mask += n;
+        s = piece;
+    }
 }
 
 /* [start, end) was just written with another rank's diff, and its shadow equalled memory before:

@@ -7,9 +7,26 @@ import Glibc
 
 typealias OutlinedFn = @convention(c) (UnsafeMutableRawPointer?) -> Void
 
+/// The region this rank is running: what its sync points need to know of it.
+private struct RunningRegion {
+    /// The outlined function and its data block, as the program passed them.
+    let fn: UInt
+    let data: UInt
+    /// The master's stack pointer at the region's entry: the main stack above it is tracked.
+    let sp: UInt
+    /// The tracked memory, as the last scan found it (a barrier's scan may change it).
+    var info: cape_tracker_info_t
+    /// The rank tracks this region's writes (a distributed region).
+    let tracked: Bool
+    /// When the region started (Profile.now()).
+    let start: Double
+    /// The team's threads on this rank.
+    let local: Int
+}
+
 enum Region {
     nonisolated(unsafe) static var seq: UInt64 = 0
-    private nonisolated(unsafe) static var current: (fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t, tracked: Bool, start: Double, local: Int)?
+    private nonisolated(unsafe) static var current: RunningRegion?
     /// Sync points (barriers) passed in the current region.
     private nonisolated(unsafe) static var barriers: UInt64 = 0
     static var entrySP: UInt { current?.sp ?? 0 }
@@ -81,7 +98,8 @@ enum Region {
             tracking = Profile.now() - t0
         }
         if Runtime.settings.trace >= 3 { traceRanges() }
-        current = (UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), UInt(bitPattern: data), entrySP, info, tracked, start, local)
+        current = RunningRegion(fn: UInt(bitPattern: unsafeBitCast(fn, to: UnsafeRawPointer.self)), data: UInt(bitPattern: data), sp: entrySP,
+                                info: info, tracked: tracked, start: start, local: local)
         Flush.epochStarts()
         Sync.localThreads = local
         if tracked && local > 0 && RegionHeap.enabled { cape_rheap_set_active(1) }
@@ -133,7 +151,7 @@ enum Region {
 
     /// A rank that hosts no thread of this team: it takes part in each of the team's exchanges,
     /// applying what the others wrote, until the region ends.
-    private static func idle(_ c: (fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t, tracked: Bool, start: Double, local: Int)) {
+    private static func idle(_ c: RunningRegion) {
         while true {
             let segments = synchronize(kind: .idle, fn: c.fn, data: UInt(barriers), sp: c.sp, info: c.info, applyDiffs: true)
             let kinds = segments.map { $0.fingerprint.kind }.filter { $0 != SegmentKind.idle.rawValue }
@@ -150,7 +168,7 @@ enum Region {
         }
     }
 
-    private static func finishRegion(_ c: (fn: UInt, data: UInt, sp: UInt, info: cape_tracker_info_t, tracked: Bool, start: Double, local: Int),
+    private static func finishRegion(_ c: RunningRegion,
                                      _ segments: [Segment.View], dirty: Int, payload: Int) {
         Output.print(segments)
         cape_tracker_reset()
@@ -209,7 +227,7 @@ enum Region {
         var info = cape_tracker_info_t()
         if cape_tracker_scan(c.sp, &info) != 0 { fatal("cannot select the memory to track: \(String(cString: cape_tracker_error())) (region #\(seq))") }
         if cape_tracker_rearm() != 0 { fatal("cannot write-protect the program's memory: \(String(cString: cape_tracker_error()))") }
-        current = (c.fn, c.data, c.sp, info, c.tracked, c.start, c.local)
+        current?.info = info
         Sync.advance()
         Flush.epochStarts()
         Profile.resumed(since: r0)
@@ -374,13 +392,12 @@ enum Region {
     }
 
     /// The uffd tracker: a diff's pages are made writable in one call per span, the diff goes to
-    /// memory and to the shadow alike, and the spans are protected again, so that the next arming
+    /// memory and to the shadow alike, in one pass, and the spans are protected again, so that the next arming
     /// does not copy them (cape_tracker_after_write says why that is exact).
     private static func applyTracked(_ s: Segment.View) {
         forEachSpan(s) { cape_tracker_before_write($0, $1) }
         for run in Diff.Runs(s.payload, bytes: s.diffBytes) {
-            Diff.apply(run, to: UnsafeMutableRawPointer(bitPattern: run.address)!)
-            cape_tracker_applied(run.address, run.end)
+            cape_tracker_apply_run(run.address, run.data.assumingMemoryBound(to: UInt64.self), run.mask, run.words)
         }
         forEachSpan(s) { cape_tracker_after_write($0, $1) }
     }

@@ -1,3 +1,4 @@
+import CCapeCodec
 import Glibc
 import Testing
 @testable import CapeCore
@@ -79,6 +80,33 @@ struct DiffTests {
                 let run = Diff.Run(address: 0, words: words, data: UnsafeRawPointer(data), mask: UnsafePointer(mask))
                 Diff.apply(run, to: UnsafeMutableRawPointer(target + 1))
                 #expect((0..<(words + 2)).allSatisfy { target[$0] == expected[$0] }, "\(words) words, rotation \(rotation)")
+            }
+        }
+    }
+
+    @Test("applying into memory and its copy in one pass writes both as applying into memory alone does")
+    func applyTwiceMatchesApply() {
+        for words in [1, 3, 4, 5, 7, 259] {
+            for rotation in 0..<4 {
+                let data = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
+                let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: (words + 7) & ~7)
+                let alone = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
+                let memory = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
+                let copy = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
+                defer { data.deallocate(); mask.deallocate(); alone.deallocate(); memory.deallocate(); copy.deallocate() }
+                for w in 0..<(words + 2) {
+                    alone[w] = 0x1111_1111_1111_1111 &* UInt64(w % 15 + 1)
+                    memory[w] = alone[w]
+                    copy[w] = alone[w]
+                }
+                for w in 0..<words {
+                    data[w] = 0xA0B0_C0D0_E0F0_0102 ^ UInt64(w)
+                    mask[w] = UInt8((w * 7 + rotation * 61) % 256)
+                    if w % 5 == 0 { mask[w] = 0 }
+                }
+                cape_codec_blend(alone + 1, data, mask, words)
+                cape_codec_blend_twice(memory + 1, copy + 1, data, mask, words)
+                #expect((0..<(words + 2)).allSatisfy { memory[$0] == alone[$0] && copy[$0] == alone[$0] }, "\(words) words, rotation \(rotation)")
             }
         }
     }

@@ -29,5 +29,8 @@ size_t cape_codec_take_changed(const uint64_t *cur, uint64_t *old, size_t i, siz
 /* Writes the bytes of src[0..words) that mask names (a byte per word, bit j: byte j) into dst.
    Words are read and written whole: nothing may write dst meanwhile. */
 void cape_codec_blend(uint64_t *dst, const uint64_t *src, const uint8_t *mask, size_t words);
+/* The same, and every word written to dst is written to copy as well, which must hold what dst
+   held (a shadow copy of memory): one pass over the diff instead of a blend and a copy after. */
+void cape_codec_blend_twice(uint64_t *dst, uint64_t *copy, const uint64_t *src, const uint8_t *mask, size_t words);
 
 #endif

@@ -137,6 +137,9 @@ void cape_tracker_before_write(uintptr_t start, uintptr_t end);
    its bytes go to the shadow as well (nothing happens where no scanned range keeps a shadow:
    compared ranges, untracked memory, the mprotect backend). */
 void cape_tracker_applied(uintptr_t start, uintptr_t end);
+/* Writes one run of another rank's diff into memory, and into the shadow as cape_tracker_applied
+   would copy it, in one pass. */
+void cape_tracker_apply_run(uintptr_t addr, const uint64_t *src, const uint8_t *mask, size_t words);
 /* After [start, end) got the same bytes in memory and in its shadow (cape_tracker_applied):
    protects it again, so the next arming neither finds nor copies it. */
 void cape_tracker_after_write(uintptr_t start, uintptr_t end);
