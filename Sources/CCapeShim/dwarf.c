@@ -4,7 +4,12 @@
  * describes the outlined function's parameter `.omp_data_i` as a pointer to a struct whose members
  * carry the variables' names and hold pointers to them. Reading those pointers in the live data
  * block tells which variable an address belongs to, even on the stack, where the symbol table has
- * no names. C because libdw is a C library; only used to report a race, so nothing is cached. */
+ * no names. C because libdw is a C library; only used to report a race, so nothing is cached.
+ *
+ * libdw is opened on first use, not linked: it brings four more libraries (libelf, libz, liblzma,
+ * libbz2) that every process of the job would load and relocate at start (mpiexec and hydra's
+ * proxies too, which inherit LD_PRELOAD), for names that most runs never print. Without libdw the
+ * reports leave the names out. */
 #define _GNU_SOURCE
 #include "cape_shim.h"
 #include <dlfcn.h>
@@ -16,6 +21,49 @@
 #include <unistd.h>
 
 static char found_name[256];
+
+#define CAPE_LIBDW_CALLS(X) X(dwarf_addrdie) X(dwarf_aggregate_size) X(dwarf_attr) X(dwarf_attr_integrate) \
+    X(dwarf_begin) X(dwarf_child) X(dwarf_diename) X(dwarf_end) X(dwarf_formref_die) X(dwarf_formudata) \
+    X(dwarf_getsrc_die) X(dwarf_lineno) X(dwarf_linesrc) X(dwarf_lowpc) X(dwarf_nextcu) X(dwarf_offdie) \
+    X(dwarf_siblingof) X(dwarf_tag)
+
+static struct {
+#define CAPE_LIBDW_FIELD(f) __typeof__(&f) f;
+    CAPE_LIBDW_CALLS(CAPE_LIBDW_FIELD)
+} dw_calls;
+
+/* 1 once every call of libdw that this file makes is found. */
+static int libdw_loaded(void) {
+    static int state; /* 0 not tried, 1 loaded, -1 missing */
+    if (state) return state > 0;
+    state = -1;
+    void *lib = dlopen("libdw.so.1", RTLD_LAZY | RTLD_LOCAL);
+    if (!lib) return 0;
+#define CAPE_LIBDW_LOOKUP(f) if (!(dw_calls.f = (__typeof__(&f))dlsym(lib, #f))) return 0;
+    CAPE_LIBDW_CALLS(CAPE_LIBDW_LOOKUP)
+    state = 1;
+    return 1;
+}
+
+#define CAPE_LIBDW_ROUTE(f) dw_calls.f
+#define dwarf_addrdie CAPE_LIBDW_ROUTE(dwarf_addrdie)
+#define dwarf_aggregate_size CAPE_LIBDW_ROUTE(dwarf_aggregate_size)
+#define dwarf_attr CAPE_LIBDW_ROUTE(dwarf_attr)
+#define dwarf_attr_integrate CAPE_LIBDW_ROUTE(dwarf_attr_integrate)
+#define dwarf_begin CAPE_LIBDW_ROUTE(dwarf_begin)
+#define dwarf_child CAPE_LIBDW_ROUTE(dwarf_child)
+#define dwarf_diename CAPE_LIBDW_ROUTE(dwarf_diename)
+#define dwarf_end CAPE_LIBDW_ROUTE(dwarf_end)
+#define dwarf_formref_die CAPE_LIBDW_ROUTE(dwarf_formref_die)
+#define dwarf_formudata CAPE_LIBDW_ROUTE(dwarf_formudata)
+#define dwarf_getsrc_die CAPE_LIBDW_ROUTE(dwarf_getsrc_die)
+#define dwarf_lineno CAPE_LIBDW_ROUTE(dwarf_lineno)
+#define dwarf_linesrc CAPE_LIBDW_ROUTE(dwarf_linesrc)
+#define dwarf_lowpc CAPE_LIBDW_ROUTE(dwarf_lowpc)
+#define dwarf_nextcu CAPE_LIBDW_ROUTE(dwarf_nextcu)
+#define dwarf_offdie CAPE_LIBDW_ROUTE(dwarf_offdie)
+#define dwarf_siblingof CAPE_LIBDW_ROUTE(dwarf_siblingof)
+#define dwarf_tag CAPE_LIBDW_ROUTE(dwarf_tag)
 
 static Dwarf_Die *strip_type(Dwarf_Die *die, Dwarf_Die *out) {
     Dwarf_Attribute a;
@@ -62,7 +110,7 @@ static int find_subprogram(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *out) {
    `visit` returns for it (0 when there is no debug information). */
 static int visit_data_struct(uintptr_t fn, int (*visit)(Dwarf_Die *st, void *ctx), void *ctx) {
     Dl_info info;
-    if (!dladdr((void *)fn, &info)) return 0;
+    if (!libdw_loaded() || !dladdr((void *)fn, &info)) return 0;
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 0;
     Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
@@ -143,7 +191,7 @@ size_t cape_dwarf_data_size(uintptr_t fn) {
 /* "file:line" of the code at `fn` (a region's outlined function starts at its pragma), or NULL. */
 const char *cape_dwarf_source_line(uintptr_t fn) {
     Dl_info info;
-    if (!dladdr((void *)fn, &info)) return NULL;
+    if (!libdw_loaded() || !dladdr((void *)fn, &info)) return NULL;
     int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0) return NULL;
     Dwarf *dw = dwarf_begin(fd, DWARF_C_READ);
