@@ -123,6 +123,11 @@ enum cape_shared_op {
        taken it. r0 = UINT64_MAX: not published yet; UINT64_MAX - 1: rank 0's reading number a
        was of another clock (the ranks diverged). */
     CAPE_SH_CLOCK_TAKE = 14,
+    /* A flush from another host in one round trip: LOG_APPEND of the entry (a = bank, b = bytes,
+       c = stamp), then LOG_READ of the bank from offset d. r0 = the end of the complete entries
+       from d on (their bytes travel back, the rank's own entry among them), r1 = the entry's
+       offset, or UINT64_MAX as LOG_APPEND. */
+    CAPE_SH_APPEND_READ = 15,
 };
 
 #define CAPE_LOG_MAGIC 0x43454353u /* "SCEC"; an entry's stamp is magic | epoch << 32 */
@@ -183,7 +188,7 @@ uint64_t cape_xchg_size(const void *base, uint32_t rank, uint64_t seq);
 
 /* Whether a request carries a log entry (it follows the request as a second message). */
 static inline int cape_shared_carries_entry(uint32_t op) {
-    return op == CAPE_SH_LOG_APPEND || op == CAPE_SH_APPEND_RELEASE;
+    return op == CAPE_SH_LOG_APPEND || op == CAPE_SH_APPEND_RELEASE || op == CAPE_SH_APPEND_READ;
 }
 
 #endif

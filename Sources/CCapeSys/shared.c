@@ -126,6 +126,10 @@ int cape_shared_answer_bytes(const cape_shared_request_t *q, const cape_shared_a
         *offset = bank_offset(q->a) + q->b; *length = a->r0 - q->b;
         return 1;
     }
+    if (q->op == CAPE_SH_APPEND_READ && a->r0 > q->d) {
+        *offset = bank_offset(q->a) + q->d; *length = a->r0 - q->d;
+        return 1;
+    }
     if (q->op == CAPE_SH_LOCK_ENTER && (a->r0 & 1) && a->r1 > q->d) {
         *offset = bank_offset(q->c) + q->d; *length = a->r1 - q->d;
         return 1;
@@ -215,6 +219,14 @@ int cape_shared_execute(void *base, const cape_shared_request_t *q, cape_shared_
         a->r0 = log_append(base, (uint32_t)(q->c % CAPE_LOG_BANKS), q->b, stamp_of(q->c), entry);
         cape_store_release_u32(w, 0);
         cape_futex_wake(w);
+        return 0;
+    }
+    case CAPE_SH_APPEND_READ: {
+        uint64_t start = log_append(base, (uint32_t)q->a, q->b, q->c, entry);
+        cape_shared_answer_t log;
+        log_read(base, (uint32_t)q->a, q->d, q->c, &log);
+        a->r0 = log.r0;
+        a->r1 = start;
         return 0;
     }
     case CAPE_SH_CLOCK_TAKE:

@@ -72,8 +72,11 @@ enum SectionLog {
     /// other ranks printed in their sections. `total`: at a sync point, the bytes every rank
     /// appended in the epoch (then nothing is in flight, and a rank away from the home host asks
     /// for the log only when it lacks some).
-    static func catchUp(total: Int? = nil) {
-        guard active else { return }
+    /// Returns whether it applied an entry of another rank.
+    @discardableResult
+    static func catchUp(total: Int? = nil) -> Bool {
+        guard active else { return false }
+        var received = false
         let bank = Int(Sync.epoch % UInt64(bankCount))
         _ = copyMark()
         let base = bankBase(bank)
@@ -114,6 +117,7 @@ enum SectionLog {
             let body = e + entryHeader
             trace(3, "log: entry at \(applied) from rank \(rank), \(diff) diff bytes")
             if rank != Runtime.rank {
+                received = true
                 adopt(UnsafeRawPointer(body), bytes: diff, own: false)
                 if Runtime.rank == 0 {
                     if out > 0 { fwrite(body + diff, 1, out, stdout) }
@@ -125,6 +129,7 @@ enum SectionLog {
             }
             applied += (entryHeader + diff + out + err + 7) & ~7
         }
+        return received
     }
 
     /// Away from the home host: how far this epoch's copy of the log reaches.
@@ -175,15 +180,18 @@ enum SectionLog {
 
     /// The calling thread enters a section (it holds the section's token). `catchingUp: false`:
     /// the implicit section of an epoch's start (Flush), which needs no news yet.
-    static func enter(catchingUp: Bool = true, afterEmpty: Bool = false) {
-        guard active, Region.tracking else { return }
-        if catchingUp { catchUp() }
+    /// Returns whether catching up applied an entry of another rank.
+    @discardableResult
+    static func enter(catchingUp: Bool = true, afterEmpty: Bool = false) -> Bool {
+        guard active, Region.tracking else { return false }
+        let received = catchingUp && catchUp()
         if Runtime.rank != 0, Output.capture.out >= 0 {
             cape_stdio_flush()
             outMark = lseek(Output.capture.out, 0, SEEK_CUR)
             errMark = lseek(Output.capture.err, 0, SEEK_CUR)
         }
         if afterEmpty { cape_section_resume() } else { cape_section_begin() }
+        return received
     }
 
     /// The calling thread leaves its section: its writes and output go to the log, and then the
@@ -239,6 +247,13 @@ enum SectionLog {
         let start: UInt64
         if let key, !SharedState.home {
             start = SharedState.perform(CAPE_SH_APPEND_RELEASE, UInt64(key), UInt64(size), Sync.epoch).0
+        } else if !SharedState.home {
+            // A flush: the catch-up that follows needs no round trip of its own when every entry
+            // up to this one is complete.
+            let from = copyMark()
+            let r = SharedState.perform(CAPE_SH_APPEND_READ, UInt64(bank), UInt64(size), stamp, UInt64(from), entry: UnsafeRawPointer(e))
+            start = r.1
+            if start != .max { copied(upTo: Int(r.0), complete: r.0 >= start + UInt64(size)) }
         } else {
             start = SharedState.perform(CAPE_SH_LOG_APPEND, UInt64(bank), UInt64(size), stamp, entry: UnsafeRawPointer(e)).0
             if let key { LockTable.unlock(key) }

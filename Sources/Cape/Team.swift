@@ -126,7 +126,7 @@ final class Pool: @unchecked Sendable {
     private var saved = cape_thread_t()
     /// A worker's state between regions.
     static let idleState = cape_thread_t(rt_depth: 1, thread_num: 0, team_size: 1, level: 0, active_level: 0, local_index: -1,
-                                         top_thread_num: 0, top_team_size: 1, nest: nil, nest_thread_num: 0)
+                                         top_thread_num: 0, top_team_size: 1, nest: nil, nest_thread_num: 0, flush_idle: 0, flush_end: 0)
 
     /// The old ABI runs the master's share in the caller: set up its thread state and return.
     func enterShare(_ index: Int) {

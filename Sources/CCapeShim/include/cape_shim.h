@@ -19,6 +19,8 @@ typedef struct cape_thread {
     int32_t top_team_size;  /* size of the outermost region's team; 1 outside */
     void *nest;             /* the innermost active nested team (NestedTeam.swift) the thread is in, or NULL */
     int32_t nest_thread_num; /* the thread's number in that team */
+    int32_t flush_idle;     /* flushes in a row that brought nothing, right after each other (Flush.swift) */
+    uint64_t flush_end;     /* CLOCK_MONOTONIC (cape_clock_raw) in ns when the thread's last flush returned */
 } cape_thread_t;
 cape_thread_t *cape_self(void);
 
