@@ -201,7 +201,9 @@ enum SectionLog {
     /// entry copied, and its stamp (magic and epoch) written last.
     /// Returns whether an entry was appended (a section that wrote and printed nothing appends none).
     @discardableResult
-    static func leave(releasing key: UInt? = nil) -> Bool {
+    /// `catchingUp`: a catch-up follows at once (a flush's): away from the home host the append
+    /// also reads the log, and that catch-up needs no round trip of its own.
+    static func leave(releasing key: UInt? = nil, catchingUp: Bool = false) -> Bool {
         guard active, Region.tracking else {
             if let key { LockTable.unlock(key) }
             return false
@@ -247,9 +249,9 @@ enum SectionLog {
         let start: UInt64
         if let key, !SharedState.home {
             start = SharedState.perform(CAPE_SH_APPEND_RELEASE, UInt64(key), UInt64(size), Sync.epoch).0
-        } else if !SharedState.home {
+        } else if catchingUp && !SharedState.home {
             // A flush: the catch-up that follows needs no round trip of its own when every entry
-            // up to this one is complete.
+            // up to this one is complete (any later catch-up reads the log again).
             let from = copyMark()
             let r = SharedState.perform(CAPE_SH_APPEND_READ, UInt64(bank), UInt64(size), stamp, UInt64(from), entry: UnsafeRawPointer(e))
             start = r.1
