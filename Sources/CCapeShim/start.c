@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/personality.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Launcher variables differ between ranks (PMI_RANK=9 vs 10, PMI_FD, MPI_LOCALRANKID, ...). They
@@ -177,6 +178,16 @@ void cape_crash_claim(int sig) {
 void cape_die(const char *msg) {
     static int hooked;
     static char line[4096];
+    /* One thread of the rank stops it: another that stops at the same moment (every thread of a
+       region meeting the same condition) waits for the job's end. Had it gone on, it would leave
+       at once through end_job's early return, and the rank's exit before the job is aborted let
+       the other ranks wait for it forever. The same thread again (a fault while stopping) leaves. */
+    static pid_t dying;
+    pid_t me = (pid_t)syscall(SYS_gettid), was = 0;
+    if (!__atomic_compare_exchange_n(&dying, &was, me, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        if (was == me) _exit(1);
+        for (;;) pause();
+    }
     if (!in_signal) {
         flush_program_output();
         if (before_die && !__atomic_exchange_n(&hooked, 1, __ATOMIC_ACQ_REL)) before_die();

@@ -15,12 +15,28 @@
 // the rank's diff like any others.
 //
 // With several of the region's threads on a rank the tracker sees the rank's pages, not its
-// threads: a sibling's write made between the end of one implicit section and the start of the
-// next must not be taken into the next one's starting content. With the uffd tracker sections then
-// start from the shadow (cape_sections_publish_all), which holds what was last published. With
-// CAPE_TRACKER=mprotect a page that a section wrote is writable until the next section protects
-// it again, and a sibling's write in between is not seen: a flush on a rank that runs two or more
-// of the region's threads stops by name there.
+// threads, and a flush cannot be exact: a flush stops by name on a rank that runs two or more of
+// the region's threads. NAS LU at -n 2 with 2 threads per rank gave wrong results in 4 runs of 6
+// (and Tests/flush/lu_sweep.c in about 1 of 4) through two faults, both of siblings sharing the
+// rank's memory:
+//  - one thread's flush published a sibling's flag together with only part of the row it guards:
+//    the scan walks the pages in address order while the sibling writes, so it took the flag's
+//    page (written last, at a higher address) and not a row page it had passed before the sibling
+//    wrote it;
+//  - a sibling spinning on the flag between its own flushes saw it written by another thread's
+//    catch-up before the row's bytes: the catch-up writes an entry in address order, not in the
+//    order the other rank made its stores.
+// Both need the siblings stopped while a flush scans, encodes and catches up. Stopping them with a
+// signal fixed both (lu_sweep exact in 10 runs of 10, LU in 8 of 8) but deadlocked when a sibling
+// stopped inside libcape held what the flush needed (an atomic update's record lock; stdout's lock
+// or the runtime arena's could do the same): a sibling may only be stopped in the program's own
+// code, and one blocked in libcape must be told apart from one about to return to the program.
+// Until that is built, one thread per rank (CAPE_THREADS_PER_RANK=1). Sections (critical, ordered,
+// locks) are not affected: what they guard is read under the same lock, after its catch-up.
+//
+// Under CAPE_TRACKER=uffd sections start from the shadow (cape_sections_publish_all), which holds
+// what was last published; with CAPE_TRACKER=mprotect a page that a section wrote is writable until
+// the next section protects it again.
 import CCapeShim
 import Glibc
 
@@ -74,9 +90,9 @@ enum Flush {
     static func flush() {
         guard enabled, Region.tracking else { return }
         let threads = Sync.localThreads + NestedTeam.running
-        if threads > 1 && cape_tracker_backend() != Int32(CAPE_TRACKER_UFFD.rawValue) {
+        if threads > 1 {
             fatal("a flush ran in a region with \(threads) of its threads on rank \(Runtime.rank); flush is exact "
-                + "with CAPE_TRACKER=mprotect only with one thread per rank (use the uffd tracker, or CAPE_THREADS_PER_RANK=1)")
+                + "only with one of the region's threads per rank (give the job a rank for each of the region's threads, with CAPE_THREADS_PER_RANK=1)")
         }
         if Exclusion.holdsSection {
             // Inside a critical section or an ordered block: publish it so far, catch up, go on.
@@ -89,7 +105,7 @@ enum Flush {
         Exclusion.withRankMutex {
             guard open else { return }
             // After a flush with nothing to publish the next section needs no scan of its own.
-            let appended = SectionLog.leave()
+            let appended = SectionLog.leave(catchingUp: true)
             let received = SectionLog.enter(afterEmpty: !appended)
             news = appended || received
         }
