@@ -71,7 +71,10 @@ static inline uint64_t word_mask(uint8_t m) {
     return v * 0xFF;
 }
 
-static void blend_scalar(uint64_t *dst, const uint64_t *src, const uint8_t *mask, size_t words) {
+/* The masked bytes of src into dst, and into copy as well when it is not NULL (memory and its
+   shadow in one pass, cape_codec_blend_twice). Inlined with a constant copy: no test is left. */
+static inline __attribute__((always_inline)) void blend_words(uint64_t *dst, uint64_t *copy, const uint64_t *src,
+                                                              const uint8_t *mask, size_t words) {
     for (size_t i = 0; i < words; i++) {
         uint8_t m = mask[i];
         if (m == 0) continue;
@@ -83,27 +86,21 @@ static void blend_scalar(uint64_t *dst, const uint64_t *src, const uint8_t *mask
             v = (d & keep) | (v & ~keep);
         }
         memcpy(dst + i, &v, 8);
+        if (copy) memcpy(copy + i, &v, 8);
     }
+}
+
+static void blend_scalar(uint64_t *dst, const uint64_t *src, const uint8_t *mask, size_t words) {
+    blend_words(dst, NULL, src, mask, words);
 }
 
 static void blend_twice_scalar(uint64_t *dst, uint64_t *copy, const uint64_t *src, const uint8_t *mask, size_t words) {
-    for (size_t i = 0; i < words; i++) {
-        uint8_t m = mask[i];
-        if (m == 0) continue;
-        uint64_t v, d;
-        memcpy(&v, src + i, 8);
-        if (m != 0xFF) {
-            uint64_t keep = ~word_mask(m);
-            memcpy(&d, dst + i, 8);
-            v = (d & keep) | (v & ~keep);
-        }
-        memcpy(dst + i, &v, 8);
-        memcpy(copy + i, &v, 8);
-    }
+    blend_words(dst, copy, src, mask, words);
 }
 
 #if defined(__x86_64__)
-__attribute__((target("avx2"))) static void blend_avx2(uint64_t *dst, const uint64_t *src, const uint8_t *mask, size_t words) {
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+blend_words_avx2(uint64_t *dst, uint64_t *copy, const uint64_t *src, const uint8_t *mask, size_t words) {
     /* Four mask bytes become 32 byte masks: each 128-bit lane of the broadcast holds all four, the
        shuffle spreads mask byte w over bytes 8w..8w+7, and each byte keeps its own bit. */
     const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
@@ -120,28 +117,17 @@ __attribute__((target("avx2"))) static void blend_avx2(uint64_t *dst, const uint
             v = _mm256_blendv_epi8(_mm256_loadu_si256((const __m256i *)(dst + i)), v, m);
         }
         _mm256_storeu_si256((__m256i *)(dst + i), v);
+        if (copy) _mm256_storeu_si256((__m256i *)(copy + i), v);
     }
-    blend_scalar(dst + i, src + i, mask + i, words - i);
+    blend_words(dst + i, copy ? copy + i : NULL, src + i, mask + i, words - i);
+}
+
+__attribute__((target("avx2"))) static void blend_avx2(uint64_t *dst, const uint64_t *src, const uint8_t *mask, size_t words) {
+    blend_words_avx2(dst, NULL, src, mask, words);
 }
 
 __attribute__((target("avx2"))) static void blend_twice_avx2(uint64_t *dst, uint64_t *copy, const uint64_t *src, const uint8_t *mask, size_t words) {
-    const __m256i spread = _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1,
-                                            2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
-    const __m256i bits = _mm256_set1_epi64x(0x8040201008040201ll);
-    size_t i = 0;
-    for (; i + 4 <= words; i += 4) {
-        uint32_t m4;
-        memcpy(&m4, mask + i, 4);
-        if (m4 == 0) continue;
-        __m256i v = _mm256_loadu_si256((const __m256i *)(src + i));
-        if (m4 != 0xFFFFFFFFu) {
-            __m256i m = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32((int)m4), spread), bits), bits);
-            v = _mm256_blendv_epi8(_mm256_loadu_si256((const __m256i *)(dst + i)), v, m);
-        }
-        _mm256_storeu_si256((__m256i *)(dst + i), v);
-        _mm256_storeu_si256((__m256i *)(copy + i), v);
-    }
-    blend_twice_scalar(dst + i, copy + i, src + i, mask + i, words - i);
+    blend_words_avx2(dst, copy, src, mask, words);
 }
 #endif
 
