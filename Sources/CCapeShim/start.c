@@ -6,7 +6,7 @@
  * reserved stack for that reason). */
 #define _GNU_SOURCE
 #include "cape_shim.h"
-#include "../../include/cape_channel.h"
+#include "../CCapeSys/include/cape_sys.h"
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
@@ -142,14 +142,6 @@ void cape_set_end_report(uint32_t *word, int rank) {
     __atomic_store_n(&end_report, word, __ATOMIC_RELEASE);
 }
 
-static char *put_number(char *p, unsigned v) {
-    char digits[12];
-    int n = 0;
-    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v && n < 11);
-    while (n) *p++ = digits[--n];
-    return p;
-}
-
 void cape_crash_claim(int sig) {
     uint32_t *w = __atomic_load_n(&stop_word, __ATOMIC_ACQUIRE);
     volatile uint32_t *r = __atomic_load_n(&end_report, __ATOMIC_ACQUIRE);
@@ -161,17 +153,10 @@ void cape_crash_claim(int sig) {
     __atomic_store_n(r, CAPE_END_QUIET, __ATOMIC_RELEASE);
     if (__atomic_exchange_n(w, 1, __ATOMIC_ACQ_REL) != 0) return;
     static char line[256];
-    char *p = line;
-    const char *a = "cape: the program of rank ", *b = " ended without finishing (", *c = ", signal ",
-               *d = "); the job stops\n", *name = sigabbrev_np(sig);
-    while (*a) *p++ = *a++;
-    p = put_number(p, (unsigned)end_rank);
-    while (*b) *p++ = *b++;
-    if (name) { *p++ = 'S'; *p++ = 'I'; *p++ = 'G'; while (*name && p < line + 200) *p++ = *name++; }
-    while (*c) *p++ = *c++;
-    p = put_number(p, (unsigned)sig);
-    while (*d) *p++ = *d++;
-    *p = 0;
+    char cause[32] = "SIG";
+    const char *name = sigabbrev_np(sig);
+    if (name) strncat(cause, name, sizeof cause - 4);
+    cape_rank_end_line(line, sizeof line, end_rank, name ? cause : "a signal", sig);
     cape_write_err(line);
 }
 

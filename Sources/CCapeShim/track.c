@@ -1570,48 +1570,58 @@ void cape_tracker_after_write(uintptr_t start, uintptr_t end) {
     if (collected) write_protect_span(start, end, UFFDIO_WRITEPROTECT_MODE_WP);
 }
 
-/* Writes a run of another rank's diff (`words` words at `addr`, their bytes in src, byte masks in
-   mask) into memory, and with the uffd tracker into the shadow in the same pass where the page has
-   one (not in compared ranges, which the arming copies whole): cape_tracker_after_write says why
-   the shadow then stays equal to memory. */
-void cape_tracker_apply_run(uintptr_t addr, const uint64_t *src, const uint8_t *mask, size_t words) {
-    if (backend != CAPE_TRACKER_UFFD || !collected) { cape_codec_blend((uint64_t *)addr, src, mask, words); return; }
-    uintptr_t s = addr, e = addr + words * 8;
+/* Walks [s, e) in pieces that each lie in one tracked range and one 2 MiB chunk of it (the shadow
+   is contiguous within a chunk), or between ranges: `piece` gets each with its shadow, or NULL
+   where it has none (untracked memory, compared ranges, which the arming copies whole). */
+static void for_each_shadow_piece(uintptr_t s, uintptr_t e, void (*piece)(uintptr_t s, uintptr_t e, uint8_t *shadow, void *ctx),
+                                  void *ctx) {
     while (s < e) {
         uint32_t i = first_range_after(s);
-        uintptr_t piece = e;
-        uint64_t *copy = NULL;
+        uintptr_t end = e;
+        uint8_t *shadow = NULL;
         if (i < nranges && ranges[i].start <= s) {
-            if (ranges[i].end < piece) piece = ranges[i].end;
+            if (ranges[i].end < end) end = ranges[i].end;
             if (!compared(&ranges[i])) {
-                uintptr_t ce = (s / CHUNK + 1) * CHUNK;   /* the shadow is contiguous within a chunk */
-                if (ce < piece) piece = ce;
-                copy = (uint64_t *)(shadow_page(s & ~(uintptr_t)(PAGE - 1)) + (s & (PAGE - 1)));
+                uintptr_t ce = (s / CHUNK + 1) * CHUNK;
+                if (ce < end) end = ce;
+                shadow = shadow_page(s & ~(uintptr_t)(PAGE - 1)) + (s & (PAGE - 1));
             }
-        } else if (i < nranges && ranges[i].start < piece) {
-            piece = ranges[i].start;
+        } else if (i < nranges && ranges[i].start < end) {
+            end = ranges[i].start;
         }
-        size_t n = (piece - s) / 8;
-        if (copy) cape_codec_blend_twice((uint64_t *)s, copy, src, mask, n);
-        else cape_codec_blend((uint64_t *)s, src, mask, n);
-        src += n;
-        mask += n;
-        s = piece;
+        piece(s, end, shadow, ctx);
+        s = end;
     }
+}
+
+struct run_source { const uint64_t *src; const uint8_t *mask; };
+
+static void apply_piece(uintptr_t s, uintptr_t e, uint8_t *shadow, void *ctx) {
+    struct run_source *r = ctx;
+    size_t n = (e - s) / 8;
+    if (shadow) cape_codec_blend_twice((uint64_t *)s, (uint64_t *)shadow, r->src, r->mask, n);
+    else cape_codec_blend((uint64_t *)s, r->src, r->mask, n);
+    r->src += n;
+    r->mask += n;
+}
+
+/* Writes a run of another rank's diff (`words` words at `addr`, their bytes in src, byte masks in
+   mask) into memory, and with the uffd tracker into the shadow in the same pass where the page has
+   one: cape_tracker_after_write says why the shadow then stays equal to memory. */
+void cape_tracker_apply_run(uintptr_t addr, const uint64_t *src, const uint8_t *mask, size_t words) {
+    if (backend != CAPE_TRACKER_UFFD || !collected) { cape_codec_blend((uint64_t *)addr, src, mask, words); return; }
+    struct run_source r = { src, mask };
+    for_each_shadow_piece(addr, addr + words * 8, apply_piece, &r);
+}
+
+static void copy_piece(uintptr_t s, uintptr_t e, uint8_t *shadow, void *ctx) {
+    (void)ctx;
+    if (shadow) memcpy(shadow, (const void *)s, e - s);
 }
 
 /* [start, end) was just written with another rank's diff, and its shadow equalled memory before:
    the same bytes go to the shadow (a copy of the run's words, not a second blend of its masks). */
 void cape_tracker_applied(uintptr_t start, uintptr_t end) {
     if (backend != CAPE_TRACKER_UFFD || !collected) return;
-    for (uint32_t i = first_range_after(start); i < nranges && ranges[i].start < end; i++) {
-        if (compared(&ranges[i])) continue;
-        uintptr_t s = start > ranges[i].start ? start : ranges[i].start, e = end < ranges[i].end ? end : ranges[i].end;
-        while (s < e) {
-            uintptr_t ce = (s / CHUNK + 1) * CHUNK;   /* the shadow is contiguous within a chunk */
-            if (ce > e) ce = e;
-            memcpy(shadow_page(s & ~(uintptr_t)(PAGE - 1)) + (s & (PAGE - 1)), (const void *)s, ce - s);
-            s = ce;
-        }
-    }
+    for_each_shadow_piece(start, end, copy_piece, NULL);
 }

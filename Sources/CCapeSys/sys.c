@@ -185,18 +185,33 @@ void cape_die_with_parent(void) {
     prctl(PR_SET_PDEATHSIG, SIGUSR2, 0, 0, 0);
 }
 
-void cape_name_rank(int rank) {
-    char *p = parent_gone;
-    const char *a = "cape: the program of rank ";
-    while (*a) *p++ = *a++;
+static char *put_text(char *p, char *end, const char *t) {
+    while (*t && p < end) *p++ = *t++;
+    return p;
+}
+
+static char *put_decimal(char *p, char *end, unsigned v) {
     char digits[12];
     int n = 0;
-    unsigned r = (unsigned)rank;
-    do { digits[n++] = (char)('0' + r % 10); r /= 10; } while (r && n < 11);
-    while (n) *p++ = digits[--n];
-    const char *b = " ended without finishing (killed, or crashed); the job stops\n";
-    while (*b) *p++ = *b++;
+    do { digits[n++] = (char)('0' + v % 10); v /= 10; } while (v && n < 11);
+    while (n && p < end) *p++ = digits[--n];
+    return p;
+}
+
+void cape_rank_end_line(char *out, size_t size, int rank, const char *cause, int sig) {
+    char *p = out, *end = out + size - 1;
+    p = put_text(p, end, "cape: the program of rank ");
+    p = put_decimal(p, end, (unsigned)rank);
+    p = put_text(p, end, " ended without finishing (");
+    p = put_text(p, end, cause);
+    if (sig > 0) {
+        p = put_text(p, end, ", signal ");
+        p = put_decimal(p, end, (unsigned)sig);
+    }
+    p = put_text(p, end, "); the job stops\n");
     *p = 0;
 }
+
+void cape_name_rank(int rank) { cape_rank_end_line(parent_gone, sizeof parent_gone, rank, "killed, or crashed", 0); }
 
 void cape_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

@@ -50,9 +50,7 @@ enum Flush {
     static func setUp() {
         enabled = Runtime.distributed && cape_atomics_fence_sites() > 0
         cape_sections_publish_all(enabled ? 1 : 0)
-        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-        // More threads in the job than cores on its hosts (taken to have as many as this one).
-        if Runtime.capacities.reduce(0, +) > cores * SharedState.hosts { spinFlushes = 1 }
+        if Runtime.moreThreadsThanCores { spinFlushes = 1 }
     }
 
     /// A distributed epoch starts (tracking armed, `Region.current` set, the epoch advanced).
@@ -100,7 +98,7 @@ enum Flush {
             SectionLog.enter()
             return
         }
-        let start = monotonicNanoseconds()
+        let start = wtime()
         var news = false
         Exclusion.withRankMutex {
             guard open else { return }
@@ -119,8 +117,8 @@ enum Flush {
     /// The longest pause of a spinning flush, in microseconds: the most it adds to a hand-off.
     static let longestPause: UInt32 = 100
     /// Between two flushes of a spin there is a load, a compare and the trap of the fence site
-    /// (a signal: 2-4 us); a flush that follows more than this many nanoseconds is not spinning.
-    static let spinGap: UInt64 = 10_000
+    /// (a signal: 2-4 us); a flush that follows more than this many seconds is not spinning.
+    static let spinGap = 10e-6
 
     /// `while (!flag) { #pragma omp flush(flag) }` is how programs wait for another thread (NAS
     /// LU's pipelined sweeps). Each flush costs a scan of what the thread wrote and, away from rank
@@ -130,18 +128,12 @@ enum Flush {
     /// the thread it waited for. Flushes that bring nothing, in a row and with no work between
     /// them, pause after `spinFlushes` of them, for 1 us doubling up to `longestPause`; a flush that
     /// publishes or receives anything, or follows work, starts the count again.
-    private static func pace(_ me: UnsafeMutablePointer<cape_thread_t>, news: Bool, start: UInt64) {
-        let spinning = !news && start &- me.pointee.flush_end < spinGap
+    private static func pace(_ me: UnsafeMutablePointer<cape_thread_t>, news: Bool, start: Double) {
+        let spinning = !news && start - me.pointee.flush_end < spinGap
         me.pointee.flush_idle = spinning ? me.pointee.flush_idle + 1 : 0
         let beyond = me.pointee.flush_idle - spinFlushes
         if beyond > 0 { usleep(min(UInt32(1) << UInt32(min(beyond - 1, 16)), longestPause)) }
-        me.pointee.flush_end = monotonicNanoseconds()
-    }
-
-    private static func monotonicNanoseconds() -> UInt64 {
-        var ts = timespec()
-        _ = cape_clock_raw(CLOCK_MONOTONIC, &ts)
-        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        me.pointee.flush_end = wtime()
     }
 }
 

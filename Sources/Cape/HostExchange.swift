@@ -24,14 +24,13 @@ enum HostExchange {
     static func setUp() {
         guard Runtime.size > 1, SharedState.hosts == 1, Runtime.size <= Int(CAPE_XCHG_RANKS),
               SharedState.base != nil, Runtime.settings.exchange == .auto else { return }
-        let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         // Ranks and their threads against the cores: where some wait for a core, a spinning
         // waiter takes it from the rank it waits for. Where each has one, a spin of about 200 us
         // outlasts the usual lag between ranks; a futex sleep and wake-up instead added some 40 us
         // to each of NAS SP's 88,000 barriers (class S: 5.7-8.1 s against 3.1-3.7 s with the
         // longer spin). A pause takes 14 ns here and ten times that on other x86 cores: the spin
         // is counted in pauses measured once.
-        spins = Runtime.capacities.reduce(0, +) <= cores ? Int32(clamping: 200_000 / max(1, pauseNanoseconds())) : 50
+        spins = Runtime.moreThreadsThanCores ? 50 : Int32(clamping: 200_000 / max(1, pauseNanoseconds()))
         usable = true
     }
 

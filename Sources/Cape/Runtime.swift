@@ -25,6 +25,12 @@ enum Runtime {
 
     static var distributed: Bool { channel != nil && size > 1 }
 
+    /// The job has more threads than its hosts have cores (each host taken to have as many as
+    /// this one): a thread that spins waits for a core that the thread it waits for needs.
+    static var moreThreadsThanCores: Bool {
+        capacities.reduce(0, +) > max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) * SharedState.hosts
+    }
+
     /// Stack `slot` (0: the master's region stack, 1...: worker threads).
     static func stack(_ slot: Int) -> UnsafeMutableRawPointer { stacks! + slot * stackBytes }
 }

@@ -63,22 +63,18 @@ struct DiffTests {
         // 256 words with masks 0...255 in every rotation, and lengths that end inside a group of four.
         for words in [1, 3, 4, 5, 7, 259] {
             for rotation in 0..<4 {
-                let data = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
-                let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: (words + 7) & ~7)
-                let target = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
-                defer { data.deallocate(); mask.deallocate(); target.deallocate() }
-                var expected = [UInt64](repeating: 0, count: words + 2)
-                for w in 0..<(words + 2) { target[w] = 0x1111_1111_1111_1111 &* UInt64(w % 15 + 1); expected[w] = target[w] }
+                let run = MaskedRun(words: words) { UInt8(($0 + rotation * 61) % 256) }
+                let target = MaskedRun.target(words)
+                defer { run.deallocate(); target.deallocate() }
+                var expected = (0..<(words + 2)).map { target[$0] }
                 for w in 0..<words {
-                    data[w] = 0xA0B0_C0D0_E0F0_0102 ^ UInt64(w)
-                    mask[w] = UInt8((w + rotation * 61) % 256)
-                    for b in 0..<8 where mask[w] & (1 << UInt8(b)) != 0 {
+                    for b in 0..<8 where run.mask[w] & (1 << UInt8(b)) != 0 {
                         let byte = UInt64(0xFF) << UInt64(8 * b)
-                        expected[w + 1] = (expected[w + 1] & ~byte) | (data[w] & byte)
+                        expected[w + 1] = (expected[w + 1] & ~byte) | (run.data[w] & byte)
                     }
                 }
-                let run = Diff.Run(address: 0, words: words, data: UnsafeRawPointer(data), mask: UnsafePointer(mask))
-                Diff.apply(run, to: UnsafeMutableRawPointer(target + 1))
+                Diff.apply(Diff.Run(address: 0, words: words, data: UnsafeRawPointer(run.data), mask: UnsafePointer(run.mask)),
+                           to: UnsafeMutableRawPointer(target + 1))
                 #expect((0..<(words + 2)).allSatisfy { target[$0] == expected[$0] }, "\(words) words, rotation \(rotation)")
             }
         }
@@ -88,24 +84,11 @@ struct DiffTests {
     func applyTwiceMatchesApply() {
         for words in [1, 3, 4, 5, 7, 259] {
             for rotation in 0..<4 {
-                let data = UnsafeMutablePointer<UInt64>.allocate(capacity: words)
-                let mask = UnsafeMutablePointer<UInt8>.allocate(capacity: (words + 7) & ~7)
-                let alone = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
-                let memory = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
-                let copy = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
-                defer { data.deallocate(); mask.deallocate(); alone.deallocate(); memory.deallocate(); copy.deallocate() }
-                for w in 0..<(words + 2) {
-                    alone[w] = 0x1111_1111_1111_1111 &* UInt64(w % 15 + 1)
-                    memory[w] = alone[w]
-                    copy[w] = alone[w]
-                }
-                for w in 0..<words {
-                    data[w] = 0xA0B0_C0D0_E0F0_0102 ^ UInt64(w)
-                    mask[w] = UInt8((w * 7 + rotation * 61) % 256)
-                    if w % 5 == 0 { mask[w] = 0 }
-                }
-                cape_codec_blend(alone + 1, data, mask, words)
-                cape_codec_blend_twice(memory + 1, copy + 1, data, mask, words)
+                let run = MaskedRun(words: words) { $0 % 5 == 0 ? 0 : UInt8(($0 * 7 + rotation * 61) % 256) }
+                let alone = MaskedRun.target(words), memory = MaskedRun.target(words), copy = MaskedRun.target(words)
+                defer { run.deallocate(); alone.deallocate(); memory.deallocate(); copy.deallocate() }
+                cape_codec_blend(alone + 1, run.data, run.mask, words)
+                cape_codec_blend_twice(memory + 1, copy + 1, run.data, run.mask, words)
                 #expect((0..<(words + 2)).allSatisfy { memory[$0] == alone[$0] && copy[$0] == alone[$0] }, "\(words) words, rotation \(rotation)")
             }
         }
@@ -353,5 +336,29 @@ struct DiffTests {
         #expect(Diff.conflicts([r0, r1, r2], limit: 1) == [Diff.Conflict(address: 0x1000, rankA: 0, rankB: 2)])
         // Disjoint masks in one word are no conflict.
         #expect(Diff.conflicts([payload([(0x10, 1, 0x01)]), payload([(0x10, 0x200, 0x02)])]).isEmpty)
+    }
+}
+
+/// The words and byte masks of a run of `words` words (data word w: a pattern xor w), and targets
+/// of words + 2 with a guard word on either side, filled with another pattern.
+private struct MaskedRun {
+    let data: UnsafeMutablePointer<UInt64>
+    let mask: UnsafeMutablePointer<UInt8>
+
+    init(words: Int, maskOf: (Int) -> UInt8) {
+        data = .allocate(capacity: words)
+        mask = .allocate(capacity: (words + 7) & ~7)
+        for w in 0..<words {
+            data[w] = 0xA0B0_C0D0_E0F0_0102 ^ UInt64(w)
+            mask[w] = maskOf(w)
+        }
+    }
+
+    func deallocate() { data.deallocate(); mask.deallocate() }
+
+    static func target(_ words: Int) -> UnsafeMutablePointer<UInt64> {
+        let t = UnsafeMutablePointer<UInt64>.allocate(capacity: words + 2)
+        for w in 0..<(words + 2) { t[w] = 0x1111_1111_1111_1111 &* UInt64(w % 15 + 1) }
+        return t
     }
 }

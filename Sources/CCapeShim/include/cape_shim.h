@@ -20,7 +20,7 @@ typedef struct cape_thread {
     void *nest;             /* the innermost active nested team (NestedTeam.swift) the thread is in, or NULL */
     int32_t nest_thread_num; /* the thread's number in that team */
     int32_t flush_idle;     /* flushes in a row that brought nothing, right after each other (Flush.swift) */
-    uint64_t flush_end;     /* CLOCK_MONOTONIC (cape_clock_raw) in ns when the thread's last flush returned */
+    double flush_end;       /* wtime() when the thread's last flush returned (Flush.swift) */
 } cape_thread_t;
 cape_thread_t *cape_self(void);
 

@@ -46,6 +46,9 @@ void cape_set_timer_slack(unsigned long ns);
 void cape_die_with_parent(void);
 /* Names the rank in that message, once MPI has told it. */
 void cape_name_rank(int rank);
+/* "cape: the program of rank R ended without finishing (CAUSE[, signal SIG]); the job stops\n"
+   into out (size bytes, NUL-terminated); sig <= 0: no signal. Async-signal-safe. */
+void cape_rank_end_line(char *out, size_t size, int rank, const char *cause, int sig);
 
 /* Removes the directory `name` (relative to dirfd, or absolute) and what it holds, a few levels
    down, if the calling user owns it; symbolic links are not followed. Raw system calls only
