@@ -49,6 +49,19 @@ struct TrustTests {
         #expect(line.contains("rank 0 has ") && line.contains("rank 1 has "), Comment(rawValue: line))
     }
 
+    @Test("main's uninitialized locals hold the same bytes on every rank", arguments: [2, 3])
+    func mainLeftovers(ranks: Int) throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = try Harness.compileFailureProgram("main_leftovers", into: dir)
+        let r = try runCape(exe, ranks: ranks)
+        #expect(!r.timedOut && r.exitCode == 0, "\(r.statusDescription): \(Harness.clip(r.stderrText))")
+        let lines = r.stdoutText.split(separator: "\n").filter { $0.hasPrefix("thread ") }
+        #expect(lines.count == ranks, Comment(rawValue: r.stdoutText))
+        let words = Set(lines.map { $0.split(separator: ":", maxSplits: 1).last ?? "" })
+        #expect(words.count == 1, "the ranks see different bytes in main's frame:\n\(r.stdoutText)")
+    }
+
     /// Builds Tests/failures/`program`.c with `compiler -O2 -fopenmp`, runs it at -n 2 and expects
     /// it refused before it runs (it would print 4950), with one `cape:` line holding `message`.
     func expectRefused(_ program: String, compiler: String, message: [String]) throws {
