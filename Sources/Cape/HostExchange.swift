@@ -8,6 +8,11 @@
 //
 // A segment larger than its slot is posted as "does not fit": every rank sees every size, so all
 // of them then take the proxies' path together, their own segment still in the channel.
+//
+// Encoding the diff straight into the slot instead of copying the segment there was tried: the
+// copy (46-59 us of a 630 us barrier of the ADI bench at n = 24, 480 KB) left the rank's profile,
+// but the barrier did not get faster (15 alternating runs: median 0.333 s against 0.325 s), and
+// encoding into the shared slot took 67-74 ms in 2 of 4 profiled runs against 32-41 ms.
 import CCapeShim
 import CCapeSys
 import Glibc
@@ -28,8 +33,12 @@ enum HostExchange {
         // waiter takes it from the rank it waits for. Where each has one, a spin of about 200 us
         // outlasts the usual lag between ranks; a futex sleep and wake-up instead added some 40 us
         // to each of NAS SP's 88,000 barriers (class S: 5.7-8.1 s against 3.1-3.7 s with the
-        // longer spin). A pause takes 14 ns here and ten times that on other x86 cores: the spin
-        // is counted in pauses measured once.
+        // longer spin). Longer is not better for every job: in the ADI bench at n = 24 (about
+        // 630 us a barrier) 4% of the waits outlasted 200 us and made half of all the waiting, and
+        // a 2 ms spin cut the average wait from 54 to 41 us, but where other jobs share the cores
+        // (tests in parallel) a 2 ms spin takes a core from the rank it waits for, which this
+        // count of the job's own threads cannot see. A pause takes 14 ns here and ten times that
+        // on other x86 cores: the spin is counted in pauses measured once.
         spins = Runtime.moreThreadsThanCores ? 50 : Int32(clamping: 200_000 / max(1, pauseNanoseconds()))
         usable = true
     }
