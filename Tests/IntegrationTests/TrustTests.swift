@@ -56,10 +56,12 @@ struct TrustTests {
         let exe = try Harness.compileFailureProgram("main_leftovers", into: dir)
         let r = try runCape(exe, ranks: ranks)
         #expect(!r.timedOut && r.exitCode == 0, "\(r.statusDescription): \(Harness.clip(r.stderrText))")
-        let lines = r.stdoutText.split(separator: "\n").filter { $0.hasPrefix("thread ") }
-        #expect(lines.count == ranks, Comment(rawValue: r.stdoutText))
-        let words = Set(lines.map { $0.split(separator: ":", maxSplits: 1).last ?? "" })
-        #expect(words.count == 1, "the ranks see different bytes in main's frame:\n\(r.stdoutText)")
+        for place in ["main", "callee"] {
+            let lines = r.stdoutText.split(separator: "\n").filter { $0.hasPrefix(place + " ") }
+            #expect(lines.count == ranks, Comment(rawValue: r.stdoutText))
+            let words = Set(lines.map { $0.split(separator: ":", maxSplits: 1).last ?? "" })
+            #expect(words.count == 1, "the ranks see different bytes in \(place)'s frame:\n\(r.stdoutText)")
+        }
     }
 
     /// Builds Tests/failures/`program`.c with `compiler -O2 -fopenmp`, runs it at -n 2 and expects
