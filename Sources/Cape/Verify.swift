@@ -29,7 +29,7 @@ extension Region {
             guard let i = differing(segments, count: Int(count), as: UInt64.self).first else { fatalEverywhere(head) }
             let r = ranges[i]
             if r.kind == CAPE_RANGE_STACK.rawValue {
-                fatalEverywhere(head + ": in bytes of the main stack that the region wrote, 0x\(String(r.clip_start, radix: 16))-0x\(String(r.clip_end, radix: 16))")
+                fatalEverywhere(head + ": in words of the main stack that the region changed, 0x\(String(r.clip_start, radix: 16))-0x\(String(r.clip_end, radix: 16))")
             }
             fatalEverywhere(head + ": " + locate(start: UInt(r.clip_start), end: UInt(r.clip_end), kind: r.kind, fn: fn, info: info))
         }

@@ -49,6 +49,19 @@ struct TrustTests {
         #expect(line.contains("rank 0 has ") && line.contains("rank 1 has "), Comment(rawValue: line))
     }
 
+    @Test("CAPE_VERIFY stops the job when the ranks differ in the unchanged bytes of a stack word a region changed")
+    func verifyNamesStackWord() throws {
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = try Harness.compileFailureProgram("verify_stack_word", into: dir)
+        let r = try runCape(exe, verify: true)
+        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+        let lines = capeLines(r)
+        #expect(lines.count == 1, "expected one cape: line for the job: \(Harness.clip(r.stderrText))")
+        let line = lines.first.map(String.init) ?? ""
+        #expect(line.contains("CAPE_VERIFY") && line.contains("main stack") && line.contains("region #1"), Comment(rawValue: line))
+    }
+
     @Test("main's uninitialized locals hold the same bytes on every rank", arguments: [2, 3])
     func mainLeftovers(ranks: Int) throws {
         let dir = try Harness.makeTemporaryDirectory()
