@@ -492,51 +492,51 @@ static void at_exit(int status, void *unused) {
 typedef int (*main_fn)(int, char **, char **);
 static main_fn real_main;
 
-static __attribute__((noinline)) void scrub_below(uintptr_t sp) {
-    uintptr_t low = 0;
+/* The low end of the main stack's mapping (0 if /proc/self/maps does not say). Runs on the
+   runtime stack: stdio's frames must not land on the stack it measures. */
+struct stack_query { uintptr_t sp, low; };
+
+static void find_stack_low(void *p) {
+    struct stack_query *q = p;
     char line[512];
     FILE *f = fopen("/proc/self/maps", "r");
-    if (f) {
-        while (fgets(line, sizeof line, f)) {
-            unsigned long s, e;
-            if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && sp >= s && sp < e) low = s;
-        }
-        fclose(f);
+    if (!f) return;
+    while (fgets(line, sizeof line, f)) {
+        unsigned long s, e;
+        if (strstr(line, "[stack]") && sscanf(line, "%lx-%lx", &s, &e) == 2 && q->sp >= s && q->sp < e) q->low = s;
     }
-    if (low) memset((void *)low, 0, (sp - low) & ~(uintptr_t)15);
+    fclose(f);
 }
-
-struct main_args { int argc; char **argv; char **envp; int rc; };
-
-static void scrub_on_runtime_stack(void *p) { scrub_below(*(uintptr_t *)p); }
 
 static int cape_main(int argc, char **argv, char **envp) {
     if (launch.is_rank) {
-        static uint8_t scrub_stack[64 * 1024] __attribute__((aligned(16)));
-        /* Everything below the stack pointer is dead but for the few words cape_call_on_stack
-           pushes. main's frame starts right below: a margin left unscrubbed there (this was the
-           frame address minus 512 bytes) kept start-up's rank-dependent bytes in main's own
-           uninitialized locals (24_clauses_default_none lost a word on 2 simulated hosts). */
-        uintptr_t sp;
+        static uint8_t query_stack[64 * 1024] __attribute__((aligned(16)));
+        struct stack_query q = { 0, 0 };
 #if defined(__x86_64__)
-        __asm__ volatile("mov %%rsp, %0" : "=r"(sp));
+        __asm__ volatile("mov %%rsp, %0" : "=r"(q.sp));
 #elif defined(__aarch64__)
-        __asm__ volatile("mov %0, sp" : "=r"(sp));
+        __asm__ volatile("mov %0, sp" : "=r"(q.sp));
 #endif
-        sp -= 64;
         cape_self()->rt_depth++;
-        cape_call_on_stack(scrub_on_runtime_stack, &sp, scrub_stack + sizeof scrub_stack);
+        cape_call_on_stack(find_stack_low, &q, query_stack + sizeof query_stack);
         cape_self()->rt_depth--;
         cape_clean_registers();
+        /* Everything below the stack pointer is dead, and main's frame goes right below it. It is
+           zeroed here, after the last call before main: the words that calls leave below the stack
+           pointer are rank-dependent (cape_call_on_stack saves the callee-saved registers of
+           glibc's start-up, one of which held the process's own canary). Zeroing it from the
+           runtime stack left a margin for those words, and main's highest locals sat on them:
+           24_clauses_default_none's last words of a stack array kept rank 0's top byte where rank
+           1 wrote a value whose top byte was already its own, in about 1 run of 20 under load. */
+        if (q.low) {
 #if defined(__x86_64__)
-        /* The margin, and what the calls since the scrub wrote below it: cape_call_on_stack saved
-           the callee-saved registers there, values of glibc's start-up, and main's frame comes
-           next. Its highest locals met those words: 24_clauses_default_none's last words of a
-           stack array kept rank 0's byte where rank 1 wrote a value whose top byte was already
-           its own (the top byte differed, the ranks ended different, in about 1 run of 20 under
-           load). So the 4 KiB below the stack pointer are zeroed here, right before main. */
-        __asm__ volatile("lea -4096(%%rsp), %%rdi\n mov $512, %%ecx\n xor %%eax, %%eax\n cld\n rep stosq"
-                         ::: "rax", "rcx", "rdi", "memory", "cc");
+            __asm__ volatile("mov %%rsp, %%rcx\n sub %%rdi, %%rcx\n shr $3, %%rcx\n xor %%eax, %%eax\n cld\n rep stosq"
+                             : "+D"(q.low) : : "rax", "rcx", "memory", "cc");
+#else
+            memset((void *)q.low, 0, (q.sp - 64 - q.low) & ~(uintptr_t)15); /* not below what is live */
+#endif
+        }
+#if defined(__x86_64__)
         /* The scratch registers that main's first calls may carry into the resolver's save area. */
         __asm__ volatile("xor %%eax, %%eax\n xor %%ecx, %%ecx\n xor %%r8d, %%r8d\n xor %%r9d, %%r9d\n"
                          "xor %%r10d, %%r10d\n xor %%r11d, %%r11d" ::: "rax", "rcx", "r8", "r9", "r10", "r11");

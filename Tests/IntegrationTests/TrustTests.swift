@@ -22,43 +22,37 @@ struct TrustTests {
         r.stderrText.split(separator: "\n").filter { $0.hasPrefix("cape: ") }
     }
 
-    @Test("CAPE_VERIFY names a global that differs between ranks, with each rank's bytes, in one line",
-          arguments: [(2, 1), (3, 1), (2, 2)])
-    func verifyNamesGlobal(ranks: Int, hosts: Int) throws {
+    /// Runs Tests/failures/`program`.c under CAPE_VERIFY=1, expects the job stopped with one
+    /// `cape:` line for the job, and returns that line.
+    func verifyStop(_ program: String, ranks: Int = 2, hosts: Int = 1) throws -> String {
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
-        let exe = try Harness.compileFailureProgram("verify_global", into: dir)
+        let exe = try Harness.compileFailureProgram(program, into: dir)
         let r = try runCape(exe, ranks: ranks, hosts: hosts, verify: true)
         #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
         let lines = capeLines(r)
         #expect(lines.count == 1, "expected one cape: line for the job: \(Harness.clip(r.stderrText))")
-        let line = lines.first.map(String.init) ?? ""
+        return lines.first.map(String.init) ?? ""
+    }
+
+    @Test("CAPE_VERIFY names a global that differs between ranks, with each rank's bytes, in one line",
+          arguments: [(2, 1), (3, 1), (2, 2)])
+    func verifyNamesGlobal(ranks: Int, hosts: Int) throws {
+        let line = try verifyStop("verify_global", ranks: ranks, hosts: hosts)
         #expect(line.contains("CAPE_VERIFY") && line.contains("`rank_pid`") && line.contains("region #1"), Comment(rawValue: line))
         for k in 0..<ranks { #expect(line.contains("rank \(k) has "), Comment(rawValue: line)) }
     }
 
     @Test("CAPE_VERIFY says a difference in an allocation is heap memory, not a variable")
     func verifyNamesHeap() throws {
-        let dir = try Harness.makeTemporaryDirectory()
-        defer { Harness.removeDirectory(dir) }
-        let exe = try Harness.compileFailureProgram("verify_heap", into: dir)
-        let r = try runCape(exe, verify: true)
-        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
-        let line = capeLines(r).first.map(String.init) ?? ""
-        #expect(line.contains("heap memory at 0x") && line.contains("differs in 1 byte"), Comment(rawValue: Harness.clip(r.stderrText)))
+        let line = try verifyStop("verify_heap")
+        #expect(line.contains("heap memory at 0x") && line.contains("differs in 1 byte"), Comment(rawValue: line))
         #expect(line.contains("rank 0 has ") && line.contains("rank 1 has "), Comment(rawValue: line))
     }
 
     @Test("CAPE_VERIFY stops the job when the ranks differ in the unchanged bytes of a stack word a region changed")
     func verifyNamesStackWord() throws {
-        let dir = try Harness.makeTemporaryDirectory()
-        defer { Harness.removeDirectory(dir) }
-        let exe = try Harness.compileFailureProgram("verify_stack_word", into: dir)
-        let r = try runCape(exe, verify: true)
-        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
-        let lines = capeLines(r)
-        #expect(lines.count == 1, "expected one cape: line for the job: \(Harness.clip(r.stderrText))")
-        let line = lines.first.map(String.init) ?? ""
+        let line = try verifyStop("verify_stack_word")
         #expect(line.contains("CAPE_VERIFY") && line.contains("main stack") && line.contains("region #1"), Comment(rawValue: line))
     }
 
