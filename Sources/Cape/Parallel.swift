@@ -351,7 +351,7 @@ enum Region {
             SectionLog.catchUp(total: segments.reduce(0) { $0 + $1.logBytes })
             SectionLog.appended = 0
             let merged = AtomicUpdates.merge(segments)
-            apply(segments, fn: fn, data: current?.data ?? 0)
+            apply(segments, fn: fn, data: current?.data ?? 0, barrier: kind == .barrier)
             AtomicUpdates.install(merged, uffd: usesUffd)
             // An idle rank learns only from the others' segments whether this was the region's end.
             RegionHeap.afterApply(segments, regionEnd: kind != .barrier && kind != .idle)
@@ -364,7 +364,7 @@ enum Region {
     /// data race (atomics, reductions and protected code travel through the section log and never
     /// conflict): the highest thread's value wins, which is what applying every diff in rank order
     /// gives, and the race is reported once per place, or stops the job with CAPE_RACES=error.
-    private static func apply(_ segments: [Segment.View], fn: UInt, data: UInt) {
+    private static func apply(_ segments: [Segment.View], fn: UInt, data: UInt, barrier: Bool) {
         var raced = false
         if segments.count > 1 {
             let found = Diff.conflicts(segments.map { ($0.payload, $0.diffBytes) }, limit: 1)
@@ -387,19 +387,20 @@ enum Region {
             }
         }
         for s in segments where s.rank != Runtime.rank || raced {
-            if usesUffd { applyTracked(s) } else { Diff.applyInPlace(s.payload, bytes: s.diffBytes) }
+            if usesUffd { applyTracked(s, barrier: barrier) } else { Diff.applyInPlace(s.payload, bytes: s.diffBytes) }
         }
     }
 
     /// The uffd tracker: a diff's pages are made writable in one call per span, the diff goes to
-    /// memory and to the shadow alike, in one pass, and the spans are protected again, so that the next arming
-    /// does not copy them (cape_tracker_after_write says why that is exact).
-    private static func applyTracked(_ s: Segment.View) {
+    /// memory and to the shadow alike, in one pass, and the spans are protected again (at a barrier,
+    /// all but small ones), so that the next arming does not copy them (cape_tracker_after_write
+    /// says why that is exact).
+    private static func applyTracked(_ s: Segment.View, barrier: Bool) {
         forEachSpan(s) { cape_tracker_before_write($0, $1) }
         for run in Diff.Runs(s.payload, bytes: s.diffBytes) {
             cape_tracker_apply_run(run.address, run.data.assumingMemoryBound(to: UInt64.self), run.mask, run.words)
         }
-        forEachSpan(s) { cape_tracker_after_write($0, $1) }
+        forEachSpan(s) { cape_tracker_after_write($0, $1, barrier ? 1 : 0) }
     }
 
     /// Where a race was found: the region's function and the first byte the ranks disagree on.

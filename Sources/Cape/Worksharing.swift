@@ -100,11 +100,31 @@ enum Counters {
         UInt64(CAPE_COUNTERS_OFFSET) + UInt64(bank * slotsPerBank + index) * UInt64(CAPE_COUNTER_SLOT_BYTES)
     }
 
+    /// Slots of each bank that this rank's threads bound since the bank was last cleaned (a
+    /// high-water mark, raised by the local threads at once).
+    nonisolated(unsafe) private static var bound: UnsafeMutablePointer<UInt64> = {
+        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 2)
+        p.initialize(repeating: UInt64(slotsPerBank), count: 2)   // unknown at start: all of them
+        return p
+    }()
+
+    /// A thread of this rank bound slot `index` of `bank` to a construct.
+    static func bind(bank: Int, index: Int) {
+        var seen = cape_load_acquire_u64(bound + bank)
+        while seen <= UInt64(index), cape_cas_u64(bound + bank, &seen, UInt64(index + 1)) == 0 {}
+    }
+
     /// Rank 0, at the start of epoch `epoch`: the other bank is free and must be clean for epoch + 1.
+    /// Only its slots that were bound are cleaned (all 512 were 32 KiB, some 3% of a small barrier):
+    /// every thread of a team meets every worksharing construct, in the same order, and claims from
+    /// it, so thread 0, which is always on rank 0, binds every slot that any rank's thread binds.
+    /// Every local thread waits in the barrier meanwhile, so none binds.
     static func prepare(epoch: UInt64) {
         guard Runtime.rank == 0, SharedState.base != nil else { return }
         let bank = Int((epoch + 1) % 2)
-        SharedState.clear(slot(bank: bank, index: 0), bytes: slotsPerBank * Int(CAPE_COUNTER_SLOT_BYTES))
+        let n = Int(min(bound[bank], UInt64(slotsPerBank)))
+        if n > 0 { SharedState.clear(slot(bank: bank, index: 0), bytes: n * Int(CAPE_COUNTER_SLOT_BYTES)) }
+        bound[bank] = 0
     }
 }
 
@@ -254,7 +274,9 @@ enum Work {
         if k >= Counters.slotsPerBank {
             fatalEverywhere("more than \(Counters.slotsPerBank) worksharing constructs ran between two barriers (add a barrier, or remove a nowait)")
         }
-        return Counters.slot(bank: Int(Sync.epoch % 2), index: k)
+        let bank = Int(Sync.epoch % 2)
+        Counters.bind(bank: bank, index: k)
+        return Counters.slot(bank: bank, index: k)
     }
 
     /// The next chunk of the calling thread's loop, as iteration indices, or nil when it is done.

@@ -144,7 +144,7 @@ void cape_tracker_applied(uintptr_t start, uintptr_t end);
 void cape_tracker_apply_run(uintptr_t addr, const uint64_t *src, const uint8_t *mask, size_t words);
 /* After [start, end) got the same bytes in memory and in its shadow (cape_tracker_applied):
    protects it again, so the next arming neither finds nor copies it. */
-void cape_tracker_after_write(uintptr_t start, uintptr_t end);
+void cape_tracker_after_write(uintptr_t start, uintptr_t end, int barrier);
 /* Text of the last tracker failure. */
 const char *cape_tracker_error(void);
 
