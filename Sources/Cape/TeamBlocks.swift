@@ -85,6 +85,9 @@ enum TeamBlocks {
                     + "\(areaBytes >> 10) KiB of shared memory (end the region more often)")
             }
             c.pointee.offset = end
+            // The program writes the block until the region ends: every sync point until then scans
+            // the area (regionheap.c, cape_rheap_take_area_written).
+            if RegionHeap.enabled { cape_rheap_pin_extra(1) }
             var high = cape_load_acquire_u64(highWater)
             while high < UInt64(end) && cape_cas_u64(highWater, &high, UInt64(end)) == 0 {}
             block = area + start
@@ -100,6 +103,7 @@ enum TeamBlocks {
     /// The end of a region, once every rank holds its memory: blocks are zero again, everywhere.
     static func regionEnded() {
         guard let area else { return }
+        if RegionHeap.enabled { cape_rheap_pin_extra(0) }
         let high = Int(highWater.pointee)
         guard high > header else { return }
         memset(area + header, 0, high - header)

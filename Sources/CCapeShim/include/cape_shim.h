@@ -34,6 +34,11 @@ size_t cape_rheap_bytes(int ranks, int threads_per_rank, size_t window, size_t e
 int cape_rheap_init(void *at, int ranks, int threads_per_rank, size_t window, size_t extra, int rank);
 /* The `extra` read-write bytes that follow the slots' headers (TeamBlocks' area). */
 void *cape_rheap_extra(void);
+/* The read-write area (headers and extra bytes), and whether a sync point's collection must scan
+   it: written by the allocator since the last call, or pinned (TeamBlocks' blocks live). */
+void cape_rheap_area(uintptr_t *start, uintptr_t *end);
+void cape_rheap_pin_extra(int on);
+int cape_rheap_take_area_written(void);
 void cape_rheap_set_active(int on);
 int cape_rheap_active(void);
 int cape_rheap_owns(const void *p);
