@@ -103,8 +103,9 @@ typedef struct cape_channel {
 /* Whether the proxy of a rank that ended without finishing says so. The job prints one line: the
    ranks of rank 0's host share a stop word, and a crash that finds it already set by another rank
    leaves the line to that rank's proxy. A rank on another host cannot reach the word: its proxy
-   waits a second first, and by then an end on the home host has ended the job. */
-enum cape_end_report { CAPE_END_SAY = 0, CAPE_END_QUIET = 1, CAPE_END_LATE = 2 };
+   waits a second first, and by then an end on the home host has ended the job; the program's
+   signal travels in the bits above CAPE_END_KIND, so that the line names it. */
+enum cape_end_report { CAPE_END_SAY = 0, CAPE_END_QUIET = 1, CAPE_END_LATE = 2, CAPE_END_KIND = 0xff, CAPE_END_SIGNAL_SHIFT = 8 };
 
 _Static_assert(sizeof(cape_slot_t) == 64, "a slot is a cache line");
 _Static_assert(__builtin_offsetof(cape_channel_t, slots) % 64 == 0, "slots on cache lines");

@@ -147,7 +147,7 @@ void cape_crash_claim(int sig) {
     volatile uint32_t *r = __atomic_load_n(&end_report, __ATOMIC_ACQUIRE);
     if (!w || !r) return;
     if (!stop_home) {
-        __atomic_store_n(r, CAPE_END_LATE, __ATOMIC_RELEASE);
+        __atomic_store_n(r, CAPE_END_LATE | (uint32_t)sig << CAPE_END_SIGNAL_SHIFT, __ATOMIC_RELEASE);
         return;
     }
     __atomic_store_n(r, CAPE_END_QUIET, __ATOMIC_RELEASE);

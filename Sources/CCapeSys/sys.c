@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <signal.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -162,10 +163,20 @@ static void remove_watched(void) {
 
 static char parent_gone[160] = "cape: a rank's program ended without finishing (killed, or crashed); the job stops\n";
 
+static int named_rank = -1;
+
 static void on_parent_death(int sig) {
     (void)sig;
-    uint32_t report = watched_report ? __atomic_load_n(watched_report, __ATOMIC_ACQUIRE) : CAPE_END_SAY;
+    uint32_t word = watched_report ? __atomic_load_n(watched_report, __ATOMIC_ACQUIRE) : CAPE_END_SAY;
+    uint32_t report = word & CAPE_END_KIND, crash = word >> CAPE_END_SIGNAL_SHIFT;
     remove_watched();
+    if (report == CAPE_END_LATE && crash > 0 && named_rank >= 0) {
+        /* The program named its signal: the line says it, as the home host's does. */
+        char cause[32] = "SIG";
+        const char *name = sigabbrev_np((int)crash);
+        for (size_t i = 3; name && *name && i < sizeof cause - 1; i++) cause[i] = *name++;
+        cape_rank_end_line(parent_gone, sizeof parent_gone, named_rank, cause[3] ? cause : "a signal", (int)crash);
+    }
     if (report == CAPE_END_LATE) {
         struct timespec pause = { 1, 0 };
         while (nanosleep(&pause, &pause) != 0) {}
@@ -212,6 +223,6 @@ void cape_rank_end_line(char *out, size_t size, int rank, const char *cause, int
     *p = 0;
 }
 
-void cape_name_rank(int rank) { cape_rank_end_line(parent_gone, sizeof parent_gone, rank, "killed, or crashed", 0); }
+void cape_name_rank(int rank) { named_rank = rank; cape_rank_end_line(parent_gone, sizeof parent_gone, rank, "killed, or crashed", 0); }
 
 void cape_set_timer_slack(unsigned long ns) { prctl(PR_SET_TIMERSLACK, ns, 0, 0, 0); }

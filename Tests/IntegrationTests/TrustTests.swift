@@ -127,6 +127,29 @@ struct TrustTests {
         }
     }
 
+    @Test("the program's own crash on another host ends the job in one cape: line that names the rank and its signal",
+          arguments: [("abort", SIGABRT), ("segv", SIGSEGV)])
+    func programCrashAway(how: String, signal: Int32) throws {
+        let lib = try #require(library, Comment(rawValue: Harness.libcapeNotFoundMessage))
+        let dir = try Harness.makeTemporaryDirectory()
+        defer { Harness.removeDirectory(dir) }
+        let exe = try Harness.compileFailureProgram("crash", into: dir)
+        // Rank 1 alone, on the second host, fails. hydra itself then ends with status 255 and its
+        // proxy's "assert (!closed)" lines, as it does for a plain MPI program whose rank dies of a
+        // signal on another host: the status is not libcape's to keep, the line is.
+        let (launcher, prefix) = Harness.mpiexecCommand()
+        let away = Harness.simulatedHostNames(2)[1]
+        let r = try Harness.run(launcher, prefix + Harness.mpiexecArguments(ranks: 2, hosts: 2) + [exe, how, away],
+                                environment: Harness.capeEnvironment(library: lib, threadsPerRank: 1, verify: false), timeout: 60)
+        #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
+        // The sum after both regions, which only a job that went on prints (hydra's banner of the
+        // failure goes to stdout too).
+        #expect(!r.stdoutText.contains("999000"), "the job went on after rank 1 failed: \(Harness.clip(r.stdoutText))")
+        let lines = capeLines(r)
+        #expect(lines.count == 1 && lines[0].contains("rank 1 ended without finishing") && lines[0].contains("signal \(signal)"),
+                Comment(rawValue: Harness.clip(r.stderrText)))
+    }
+
     @Test("ranks that stop on their own at the same moment print one cape: line for the job",
           arguments: [(2, 1), (4, 1), (2, 2), (4, 2)])
     func everyRankStopsOnce(ranks: Int, hosts: Int) throws {
