@@ -70,7 +70,10 @@ enum Sync {
         }
         let held = Exclusion.suspend()
         defer { Exclusion.resume(held) }
-        gate.arrive(count: localThreads) {
+        // The others wait for the last one's sync point: through the proxies that is one or more
+        // hand-offs to them and MPI's latency, and spinning long would take a core they need.
+        let throughProxies = Runtime.size > 1 && !HostExchange.usable
+        gate.arrive(count: localThreads, spins: throughProxies ? Runtime.proxyWaitSpins : 2000) {
             t.pointee.rt_depth += 1
             Region.midSync()
             t.pointee.rt_depth -= 1

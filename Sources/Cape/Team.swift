@@ -30,7 +30,7 @@ struct ThreadBarrier {
 
     func deallocate() { arrived.deallocate(); released.deallocate() }
 
-    func arrive(count: Int, last: () -> Void) {
+    func arrive(count: Int, spins: Int = 2000, last: () -> Void) {
         let gen = cape_load_acquire_u32(released)
         if cape_fetch_add_u32(arrived, 1) == UInt32(count - 1) {
             cape_store_release_u32(arrived, 0)
@@ -38,7 +38,7 @@ struct ThreadBarrier {
             cape_store_release_u32(released, gen &+ 1)
             cape_futex_wake_private(released, Int32.max)
         } else {
-            awaitChange(released, from: gen)
+            awaitChange(released, from: gen, spins: spins)
         }
     }
 }
