@@ -99,21 +99,26 @@ struct TrustTests {
         try expectRefused("mpi_hybrid", compiler: mpicc, message: ["MPI program itself"])
     }
 
-    @Test("the program's own abort, failed assert and bad pointer keep their signal, in one cape: line for the job, with no Swift crash report",
-          arguments: [("abort", SIGABRT), ("assert", SIGABRT), ("segv", SIGSEGV)])
-    func programCrash(how: String, signal: Int32) throws {
+    /// Runs Tests/failures/crash.c with `args`, one thread a rank, without verify.
+    func runCrash(_ args: [String], mpiexec extra: [String] = [], ranks: Int, hosts: Int = 1) throws -> ProcessResult {
         let lib = try #require(library, Comment(rawValue: Harness.libcapeNotFoundMessage))
         let dir = try Harness.makeTemporaryDirectory()
         defer { Harness.removeDirectory(dir) }
         let exe = try Harness.compileFailureProgram("crash", into: dir)
+        let (launcher, prefix) = Harness.mpiexecCommand()
+        return try Harness.run(launcher, prefix + extra + Harness.mpiexecArguments(ranks: ranks, hosts: hosts) + [exe] + args,
+                               environment: Harness.capeEnvironment(library: lib, threadsPerRank: 1, verify: false), timeout: 60)
+    }
+
+    @Test("the program's own abort, failed assert and bad pointer keep their signal, in one cape: line for the job, with no Swift crash report",
+          arguments: [("abort", SIGABRT), ("assert", SIGABRT), ("segv", SIGSEGV)])
+    func programCrash(how: String, signal: Int32) throws {
         // Every rank fails at the same place. hydra ends with SIGKILL the ranks it has not seen end
         // yet, and its exit status is the OR of all the ranks' (6 | 9 = 15): on a loaded machine the
         // job's status is often not the signal, with or without libcape. What libcape decides is how
         // each rank ends: -print-all-exitcodes lists them, and each must be the signal, hydra's
         // SIGKILL or none (a rank whose status hydra did not collect), the signal at least once.
-        let (launcher, prefix) = Harness.mpiexecCommand()
-        let r = try Harness.run(launcher, prefix + ["-print-all-exitcodes"] + Harness.mpiexecArguments(ranks: 3) + [exe, how],
-                                environment: Harness.capeEnvironment(library: lib, threadsPerRank: 1, verify: false), timeout: 60)
+        let r = try runCrash([how], mpiexec: ["-print-all-exitcodes"], ranks: 3)
         #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
         let listed = r.stdoutText.split(separator: "\n").first { $0.contains("Exit codes:") }
         let codes = listed.map { $0.split(separator: " ").last!.split(separator: ",").compactMap { Int32($0) } } ?? []
@@ -130,17 +135,10 @@ struct TrustTests {
     @Test("the program's own crash on another host ends the job in one cape: line that names the rank and its signal",
           arguments: [("abort", SIGABRT), ("segv", SIGSEGV)])
     func programCrashAway(how: String, signal: Int32) throws {
-        let lib = try #require(library, Comment(rawValue: Harness.libcapeNotFoundMessage))
-        let dir = try Harness.makeTemporaryDirectory()
-        defer { Harness.removeDirectory(dir) }
-        let exe = try Harness.compileFailureProgram("crash", into: dir)
         // Rank 1 alone, on the second host, fails. hydra itself then ends with status 255 and its
         // proxy's "assert (!closed)" lines, as it does for a plain MPI program whose rank dies of a
         // signal on another host: the status is not libcape's to keep, the line is.
-        let (launcher, prefix) = Harness.mpiexecCommand()
-        let away = Harness.simulatedHostNames(2)[1]
-        let r = try Harness.run(launcher, prefix + Harness.mpiexecArguments(ranks: 2, hosts: 2) + [exe, how, away],
-                                environment: Harness.capeEnvironment(library: lib, threadsPerRank: 1, verify: false), timeout: 60)
+        let r = try runCrash([how, Harness.simulatedHostNames(2)[1]], ranks: 2, hosts: 2)
         #expect(!r.timedOut && r.exitCode != 0, "\(r.statusDescription)")
         // The sum after both regions, which only a job that went on prints (hydra's banner of the
         // failure goes to stdout too).
