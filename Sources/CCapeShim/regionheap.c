@@ -112,7 +112,10 @@ int cape_rheap_take_area_written(void) {
     return w || __atomic_load_n(&area_pinned, __ATOMIC_ACQUIRE);
 }
 
-static inline void note_header_write(void) { __atomic_store_n(&area_written, 1, __ATOMIC_RELEASE); }
+/* Looked at first: threads allocating at once would otherwise all write the one line. */
+static inline void note_header_write(void) {
+    if (!__atomic_load_n(&area_written, __ATOMIC_RELAXED)) __atomic_store_n(&area_written, 1, __ATOMIC_RELEASE);
+}
 
 void cape_rheap_set_active(int on) { __atomic_store_n(&active, on, __ATOMIC_RELEASE); }
 int cape_rheap_active(void) { return active; }

@@ -153,10 +153,7 @@ void cape_crash_claim(int sig) {
     __atomic_store_n(r, CAPE_END_QUIET, __ATOMIC_RELEASE);
     if (__atomic_exchange_n(w, 1, __ATOMIC_ACQ_REL) != 0) return;
     static char line[256];
-    char cause[32] = "SIG";
-    const char *name = sigabbrev_np(sig);
-    if (name) strncat(cause, name, sizeof cause - 4);
-    cape_rank_end_line(line, sizeof line, end_rank, name ? cause : "a signal", sig);
+    cape_rank_signal_line(line, sizeof line, end_rank, sig);
     cape_write_err(line);
 }
 

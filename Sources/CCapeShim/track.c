@@ -1140,16 +1140,16 @@ static int scan_ranges(uint32_t first, uint32_t last, uint64_t flags, scan_fn fn
    of all ranges (heap to stack) made a barrier of bench/barrier.c take 410-520 us here, against
    7-17 us with these groups. */
 #define GROUP_GAP (1u << 20)
-static uintptr_t skip_start, skip_end;   /* ranges inside [skip_start, skip_end) are left out */
-static inline int left_out(const cape_range_t *r) {
+/* Compared ranges are never scanned; neither are ranges inside [skip_start, skip_end). */
+static inline int left_out(const cape_range_t *r, uintptr_t skip_start, uintptr_t skip_end) {
     return compared(r) || (r->start >= skip_start && r->end <= skip_end);
 }
-static int scan_inside_region(uint64_t flags, scan_fn fn) {
+static int scan_inside_region_except(uint64_t flags, scan_fn fn, uintptr_t skip_start, uintptr_t skip_end) {
     for (uint32_t g = 0; g < nranges;) {
-        if (left_out(&ranges[g])) { g++; continue; }
+        if (left_out(&ranges[g], skip_start, skip_end)) { g++; continue; }
         uint32_t last = g, next = g + 1;
         for (; next < nranges; next++) {
-            if (left_out(&ranges[next])) continue;
+            if (left_out(&ranges[next], skip_start, skip_end)) continue;
             if (ranges[next].start - ranges[last].end > GROUP_GAP) break;
             last = next;
         }
@@ -1159,6 +1159,8 @@ static int scan_inside_region(uint64_t flags, scan_fn fn) {
     }
     return 0;
 }
+
+static int scan_inside_region(uint64_t flags, scan_fn fn) { return scan_inside_region_except(flags, fn, 0, 0); }
 
 /* Registers the mappings of r and clears their protection, so that every page reads as written. */
 static int uffd_register(cape_range_t *r) {
@@ -1333,10 +1335,9 @@ static void uffd_collect(void) {
     hot_count = 0;
     /* The region heap's area needs no scan where nothing wrote it that must travel (regionheap.c,
        cape_rheap_take_area_written). Every local thread waits here, so none writes it meanwhile. */
+    uintptr_t skip_start = 0, skip_end = 0;
     if (!cape_rheap_take_area_written()) cape_rheap_area(&skip_start, &skip_end);
-    int rc = scan_inside_region(PM_SCAN_WP_MATCHING_, collect_pages);
-    skip_start = skip_end = 0;
-    if (rc != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
+    if (scan_inside_region_except(PM_SCAN_WP_MATCHING_, collect_pages, skip_start, skip_end) != 0) cape_die("PAGEMAP_SCAN failed while collecting the pages a region wrote (set CAPE_TRACKER=mprotect)");
     for (uint32_t i = 0; i < nranges; i++) {
         cape_range_t *r = &ranges[i];
         if (!compared(r)) continue;

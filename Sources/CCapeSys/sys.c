@@ -170,13 +170,9 @@ static void on_parent_death(int sig) {
     uint32_t word = watched_report ? __atomic_load_n(watched_report, __ATOMIC_ACQUIRE) : CAPE_END_SAY;
     uint32_t report = word & CAPE_END_KIND, crash = word >> CAPE_END_SIGNAL_SHIFT;
     remove_watched();
-    if (report == CAPE_END_LATE && crash > 0 && named_rank >= 0) {
-        /* The program named its signal: the line says it, as the home host's does. */
-        char cause[32] = "SIG";
-        const char *name = sigabbrev_np((int)crash);
-        for (size_t i = 3; name && *name && i < sizeof cause - 1; i++) cause[i] = *name++;
-        cape_rank_end_line(parent_gone, sizeof parent_gone, named_rank, cause[3] ? cause : "a signal", (int)crash);
-    }
+    /* The program named its signal: the line says it, as the home host's does. */
+    if (report == CAPE_END_LATE && crash > 0 && named_rank >= 0)
+        cape_rank_signal_line(parent_gone, sizeof parent_gone, named_rank, (int)crash);
     if (report == CAPE_END_LATE) {
         struct timespec pause = { 1, 0 };
         while (nanosleep(&pause, &pause) != 0) {}
@@ -221,6 +217,13 @@ void cape_rank_end_line(char *out, size_t size, int rank, const char *cause, int
     }
     p = put_text(p, end, "); the job stops\n");
     *p = 0;
+}
+
+void cape_rank_signal_line(char *out, size_t size, int rank, int sig) {
+    char cause[32] = "SIG";
+    const char *name = sigabbrev_np(sig);
+    for (size_t i = 3; name && *name && i < sizeof cause - 1; i++) cause[i] = *name++;
+    cape_rank_end_line(out, size, rank, cause[3] ? cause : "a signal", sig);
 }
 
 void cape_name_rank(int rank) { named_rank = rank; cape_rank_end_line(parent_gone, sizeof parent_gone, rank, "killed, or crashed", 0); }

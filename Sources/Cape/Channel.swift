@@ -79,12 +79,8 @@ final class Channel {
     }
 
     /// One request, answered when the proxy is done. Checks once a second that the proxy lives:
-    /// a dead proxy ends the program with a message instead of a hang.
-    /// Pauses spent waiting for the proxy's answer before sleeping (Runtime.proxyWaitSpins), fixed
-    /// after HELLO.
-    nonisolated(unsafe) static var waitSpins = 2000
-    private var waitSpins: Int { Channel.waitSpins }
-
+    /// a dead proxy ends the program with a message instead of a hang. Spins
+    /// `Runtime.proxyWaitSpins` pauses before it sleeps.
     func call(_ op: cape_op, arg0: UInt64 = 0, arg1: UInt64 = 0, arg2: UInt64 = 0, len: Int = 0) -> Answer {
         control.pointee.op = op.rawValue
         control.pointee.arg0 = arg0
@@ -96,8 +92,9 @@ final class Channel {
         ringDoorbell()
         withUnsafeMutablePointer(to: &control.pointee.response) { w in
             var spins = 0
+            let limit = Runtime.proxyWaitSpins
             while cape_load_acquire_u32(w) == before {
-                if spins < waitSpins { spins += 1; cape_cpu_relax(); continue }
+                if spins < limit { spins += 1; cape_cpu_relax(); continue }
                 if cape_futex_wait(w, before, 1000) != 0 { checkProxy() }
             }
         }
@@ -202,10 +199,11 @@ final class Channel {
         let s = slot(index)
         withUnsafeMutablePointer(to: &s.pointee.state) { w in
             var spins = 0
+            let limit = Runtime.proxyWaitSpins
             while true {
                 let v = cape_load_acquire_u32(w)
                 if v == UInt32(CAPE_SLOT_DONE.rawValue) { break }
-                if spins < waitSpins { spins += 1; cape_cpu_relax(); continue }
+                if spins < limit { spins += 1; cape_cpu_relax(); continue }
                 if cape_futex_wait(w, v, 1000) != 0 { checkProxy() }
             }
         }

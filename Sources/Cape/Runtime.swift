@@ -130,7 +130,6 @@ func capeSwiftStart() {
         SharedState.home = hosts[Runtime.rank] == hosts[0]
         let here = (0..<Runtime.size).filter { hosts[$0] == hosts[Runtime.rank] }
         Runtime.crowdedWithProxies = here.reduce(0) { $0 + Runtime.capacities[$1] } + here.count > cores
-        Channel.waitSpins = Runtime.proxyWaitSpins
         // Across hosts the proxy leaves without MPI_Finalize (see cape-proxy), so hydra must not see
         // the PMI connection close before this process ends: it keeps a reference to it till exit.
         if launch.launcher_fd >= 0 && SharedState.hosts == 1 { close(launch.launcher_fd) }

@@ -49,6 +49,8 @@ void cape_name_rank(int rank);
 /* "cape: the program of rank R ended without finishing (CAUSE[, signal SIG]); the job stops\n"
    into out (size bytes, NUL-terminated); sig <= 0: no signal. Async-signal-safe. */
 void cape_rank_end_line(char *out, size_t size, int rank, const char *cause, int sig);
+/* The same line for a program that ended by signal sig: "(SIGABRT, signal 6)". Async-signal-safe. */
+void cape_rank_signal_line(char *out, size_t size, int rank, int sig);
 
 /* Removes the directory `name` (relative to dirfd, or absolute) and what it holds, a few levels
    down, if the calling user owns it; symbolic links are not followed. Raw system calls only
